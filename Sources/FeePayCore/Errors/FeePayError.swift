@@ -1,0 +1,69 @@
+/// One field or parameter that failed validation.
+///
+/// `pointer` is an RFC 6901 JSON Pointer into the request body (`/lines/0/unit_amount`);
+/// `parameter` names a query parameter or header instead. Exactly one of them is set.
+public struct FieldError: Sendable, Hashable, Codable {
+  public var pointer: String?
+  public var parameter: String?
+  public var detail: String
+
+  public init(pointer: String, _ detail: String) {
+    self.pointer = pointer
+    self.parameter = nil
+    self.detail = detail
+  }
+
+  public init(parameter: String, _ detail: String) {
+    self.pointer = nil
+    self.parameter = parameter
+    self.detail = detail
+  }
+}
+
+/// The error vocabulary of FeePay, shared by every layer.
+///
+/// Each case of ``Code`` has one meaning and one HTTP status (the server maps it); `detail`
+/// is a sentence written for the client and never contains secrets or internal state.
+public struct FeePayError: Error, Sendable, CustomStringConvertible {
+  /// A stable, machine-readable error code (the `code` member of a problem document).
+  public enum Code: String, Sendable, CaseIterable {
+    case malformedRequest = "malformed_request"
+    case unauthenticated
+    case forbidden
+    case notFound = "not_found"
+    case conflict
+    case invoiceNotOpen = "invoice_not_open"
+    case idempotencyRequestInProgress = "idempotency_request_in_progress"
+    case idempotencyKeyReused = "idempotency_key_reused"
+    case payloadTooLarge = "payload_too_large"
+    case unsupportedMediaType = "unsupported_media_type"
+    case validationFailed = "validation_failed"
+    case unavailable
+    case configuration = "configuration_error"
+    case internalError = "internal_error"
+  }
+
+  public var code: Code
+  public var detail: String
+  public var errors: [FieldError]
+
+  public init(_ code: Code, _ detail: String, errors: [FieldError] = []) {
+    self.code = code
+    self.detail = detail
+    self.errors = errors
+  }
+
+  public var description: String { "\(code.rawValue): \(detail)" }
+
+  public static func validation(_ errors: [FieldError]) -> FeePayError {
+    let detail =
+      errors.count == 1
+      ? "\(errors[0].pointer ?? errors[0].parameter ?? "request"): \(errors[0].detail)"
+      : "\(errors.count) fields are invalid."
+    return FeePayError(.validationFailed, detail, errors: errors)
+  }
+
+  public static func notFound(_ what: String) -> FeePayError {
+    FeePayError(.notFound, "No \(what) with that id is visible to this key.")
+  }
+}

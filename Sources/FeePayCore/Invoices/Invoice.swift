@@ -1,0 +1,161 @@
+public import Foundation
+
+/// Where an invoice stands. `open` is the only state from which it can be paid or cancelled.
+public enum InvoiceStatus: String, Sendable, Codable, CaseIterable {
+  case open, paid, expired, cancelled, refunded
+}
+
+/// The citizen who pays. `name` is NFC, 1–200 characters.
+public struct Payer: Sendable, Hashable, Codable {
+  public var name: String
+  public var idNumber: String?
+  public var email: String?
+  public var phone: String?
+
+  public init(name: String, idNumber: String? = nil, email: String? = nil, phone: String? = nil) {
+    self.name = name
+    self.idNumber = idNumber
+    self.email = email
+    self.phone = phone
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case name, email, phone
+    case idNumber = "id_number"
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(name, forKey: .name)
+    try c.encode(idNumber, forKey: .idNumber)
+    try c.encode(email, forKey: .email)
+    try c.encode(phone, forKey: .phone)
+  }
+}
+
+/// One fee on an invoice. `amount` = `quantity` × `unitAmount`, checked for overflow.
+public struct InvoiceLine: Sendable, Hashable, Codable {
+  public var feeCode: String
+  public var description: String
+  public var quantity: Int64
+  public var unitAmount: Int64
+  public var amount: Int64
+
+  public init(feeCode: String, description: String, quantity: Int64, unitAmount: Int64, amount: Int64) {
+    self.feeCode = feeCode
+    self.description = description
+    self.quantity = quantity
+    self.unitAmount = unitAmount
+    self.amount = amount
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case description, quantity, amount
+    case feeCode = "fee_code"
+    case unitAmount = "unit_amount"
+  }
+}
+
+/// A fee invoice as stored. `storedStatus` is what the row says; ``status(at:)`` is what the
+/// invoice is, because an open invoice past `expiresAt` is expired whether or not the
+/// background sweep has marked it yet.
+public struct Invoice: Sendable, Hashable {
+  public var id: String
+  public var portalCode: String
+  public var agencyCode: String
+  public var dossierCode: String
+  public var procedureCode: String
+  public var payer: Payer
+  public var lines: [InvoiceLine]
+  public var totalAmount: Int64
+  public var currency: Currency
+  public var paymentCode: String
+  public var vietQR: String
+  public var storedStatus: InvoiceStatus
+  public var expiresAt: Date
+  public var createdAt: Date
+  public var paidAt: Date?
+  public var cancelledAt: Date?
+  public var receiptID: String?
+  public var metadata: [String: String]
+
+  public init(
+    id: String, portalCode: String, agencyCode: String, dossierCode: String, procedureCode: String,
+    payer: Payer, lines: [InvoiceLine], totalAmount: Int64, currency: Currency, paymentCode: String,
+    vietQR: String, storedStatus: InvoiceStatus, expiresAt: Date, createdAt: Date, paidAt: Date?,
+    cancelledAt: Date?, receiptID: String?, metadata: [String: String]
+  ) {
+    self.id = id
+    self.portalCode = portalCode
+    self.agencyCode = agencyCode
+    self.dossierCode = dossierCode
+    self.procedureCode = procedureCode
+    self.payer = payer
+    self.lines = lines
+    self.totalAmount = totalAmount
+    self.currency = currency
+    self.paymentCode = paymentCode
+    self.vietQR = vietQR
+    self.storedStatus = storedStatus
+    self.expiresAt = expiresAt
+    self.createdAt = createdAt
+    self.paidAt = paidAt
+    self.cancelledAt = cancelledAt
+    self.receiptID = receiptID
+    self.metadata = metadata
+  }
+
+  public func status(at now: Date) -> InvoiceStatus {
+    storedStatus == .open && expiresAt <= now ? .expired : storedStatus
+  }
+}
+
+/// The invoice as the API and webhooks show it (api.md). Nulls are written out.
+public struct InvoiceObject: Sendable, Encodable {
+  public var invoice: Invoice
+  public var status: InvoiceStatus
+  public var paymentURL: String
+
+  public init(_ invoice: Invoice, now: Date, publicBaseURL: String) {
+    self.invoice = invoice
+    self.status = invoice.status(at: now)
+    self.paymentURL = publicBaseURL + "/pay/" + invoice.paymentCode
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case id, status, payer, lines, currency, vietqr, metadata
+    case agencyCode = "agency_code"
+    case dossierCode = "dossier_code"
+    case procedureCode = "procedure_code"
+    case totalAmount = "total_amount"
+    case paymentCode = "payment_code"
+    case paymentURL = "payment_url"
+    case expiresAt = "expires_at"
+    case createdAt = "created_at"
+    case paidAt = "paid_at"
+    case cancelledAt = "cancelled_at"
+    case receiptID = "receipt_id"
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(invoice.id, forKey: .id)
+    try c.encode(status, forKey: .status)
+    try c.encode(invoice.agencyCode, forKey: .agencyCode)
+    try c.encode(invoice.dossierCode, forKey: .dossierCode)
+    try c.encode(invoice.procedureCode, forKey: .procedureCode)
+    try c.encode(invoice.payer, forKey: .payer)
+    try c.encode(invoice.lines, forKey: .lines)
+    try c.encode(invoice.totalAmount, forKey: .totalAmount)
+    try c.encode(invoice.currency, forKey: .currency)
+    try c.encode(invoice.paymentCode, forKey: .paymentCode)
+    try c.encode(paymentURL, forKey: .paymentURL)
+    try c.encode(invoice.vietQR, forKey: .vietqr)
+    try c.encode(Timestamp.format(invoice.expiresAt), forKey: .expiresAt)
+    try c.encode(Timestamp.format(invoice.createdAt), forKey: .createdAt)
+    try c.encode(invoice.paidAt.map(Timestamp.format), forKey: .paidAt)
+    try c.encode(invoice.cancelledAt.map(Timestamp.format), forKey: .cancelledAt)
+    try c.encode(invoice.receiptID, forKey: .receiptID)
+    try c.encode(invoice.metadata, forKey: .metadata)
+  }
+}

@@ -1,0 +1,59 @@
+/// Who is calling: the API key that authenticated a request, its role and, for a portal
+/// key, the portal and the agencies it may bill for.
+public struct Principal: Sendable, Hashable {
+  public var keyID: String
+  public var keyPrefix: String
+  public var role: Role
+  public var portalCode: String?
+  public var agencies: Set<String>
+
+  public init(keyID: String, keyPrefix: String, role: Role, portalCode: String?, agencies: Set<String>) {
+    self.keyID = keyID
+    self.keyPrefix = keyPrefix
+    self.role = role
+    self.portalCode = portalCode
+    self.agencies = agencies
+  }
+
+  /// How the audit log names this caller.
+  public var actor: String { "key:\(keyPrefix)" }
+
+  /// Whether the caller may read objects across all portals.
+  public var readsEverything: Bool { role == .accountant || role == .auditor || role == .admin }
+}
+
+/// An agency (cơ quan thu): who collects the fee and into which account.
+public struct Agency: Sendable, Hashable {
+  public var code: String
+  public var name: String
+  public var taxCode: String
+  public var bankBIN: String
+  public var accountNumber: String
+  public var accountName: String
+  public var receiptTemplate: String
+  public var receiptSeries: String
+
+  public init(
+    code: String, name: String, taxCode: String, bankBIN: String, accountNumber: String, accountName: String,
+    receiptTemplate: String, receiptSeries: String
+  ) {
+    self.code = code
+    self.name = name
+    self.taxCode = taxCode
+    self.bankBIN = bankBIN
+    self.accountNumber = accountNumber
+    self.accountName = accountName
+    self.receiptTemplate = receiptTemplate
+    self.receiptSeries = receiptSeries
+  }
+
+  /// Reasons this agency's fields are unacceptable (empty when it is fine).
+  public var problems: [String] {
+    [
+      ProvisioningRules.agencyCode(code), ProvisioningRules.name(name), ProvisioningRules.taxCode(taxCode),
+      ProvisioningRules.bankBIN(bankBIN), ProvisioningRules.accountNumber(accountNumber),
+      ProvisioningRules.accountName(accountName), ProvisioningRules.receiptTemplate(receiptTemplate),
+      ProvisioningRules.receiptSeries(receiptSeries),
+    ].compactMap { $0 }
+  }
+}

@@ -1,0 +1,64 @@
+public import FeePayCore
+public import FeePayStore
+public import Hummingbird
+public import Logging
+import ServiceLifecycle
+
+/// Everything `buildApplication` needs to know, with production defaults.
+public struct AppConfiguration: Sendable {
+  public var host = "127.0.0.1"
+  public var port = 8080
+  /// Base of the links FeePay hands citizens (`payment_url`, receipt pages).
+  public var publicBaseURL = "http://127.0.0.1:8080"
+  public var invoiceRules = InvoiceRules()
+  public var paymentCodePrefix = "FP"
+  /// How often expiry and pruning run; `nil` turns the maintenance service off (tests that
+  /// share a database and move their own clocks).
+  public var maintenanceInterval: Duration? = .seconds(30)
+  /// Apply migrations before serving.
+  public var migrateOnStart = true
+  public var readinessTimeout: Duration = .seconds(2)
+
+  public init() {}
+}
+
+/// Builds the FeePay HTTP application: routes, middleware and the services it owns (the
+/// database pool first, then the background workers; the HTTP server starts last and, on
+/// shutdown, drains before the pool closes).
+public func buildApplication(
+  configuration: AppConfiguration, database: Database, migrator: Migrator, clock: any WallClock = SystemClock(),
+  logger: Logger
+) -> some ApplicationProtocol {
+  let ids = IDGenerator(clock: clock)
+  let presenter = InvoicePresenter(publicBaseURL: configuration.publicBaseURL)
+  let invoices = InvoiceStore(
+    database: database, ids: ids, presenter: presenter, paymentCodePrefix: configuration.paymentCodePrefix)
+  let provisioning = ProvisioningStore(database: database, ids: ids)
+  let authenticator = Authenticator(provisioning: provisioning)
+
+  let router = Router(context: AppRequestContext.self)
+  router.add(middleware: RequestMiddleware())
+  OperationsRoutes(database: database, migrator: migrator, readinessTimeout: configuration.readinessTimeout)
+    .add(to: router)
+  InvoiceRoutes(
+    invoices: invoices, presenter: presenter, authenticator: authenticator, clock: clock,
+    rules: configuration.invoiceRules
+  ).add(to: router)
+
+  var services: [any Service] = [database.client]
+  if let interval = configuration.maintenanceInterval {
+    services.append(MaintenanceService(invoices: invoices, clock: clock, interval: interval, logger: logger))
+  }
+  var app = Application(
+    router: router,
+    configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "FeePay"),
+    services: services,
+    logger: logger
+  )
+  if configuration.migrateOnStart {
+    app.beforeServerStarts {
+      try await migrator.migrate(database.client, logger: logger, now: clock.now)
+    }
+  }
+  return app
+}

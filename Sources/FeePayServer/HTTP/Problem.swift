@@ -1,0 +1,158 @@
+import FeePayCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// An RFC 9457 problem document (`application/problem+json`), FeePay's only error body.
+struct Problem: Encodable {
+  var type: String
+  var title: String
+  var status: Int
+  var detail: String
+  var code: String
+  var errors: [FieldError]?
+  var requestID: String
+
+  enum CodingKeys: String, CodingKey {
+    case type, title, status, detail, code, errors
+    case requestID = "request_id"
+  }
+
+  init(_ error: FeePayError, requestID: String) {
+    let status = Self.status(of: error.code)
+    self.type = "urn:feepay:problem:\(error.code.rawValue)"
+    self.title = Self.title(of: error.code)
+    self.status = Int(status.code)
+    self.detail = error.detail
+    self.code = error.code.rawValue
+    self.errors = error.errors.isEmpty ? nil : error.errors
+    self.requestID = requestID
+  }
+
+  static func status(of code: FeePayError.Code) -> HTTPResponse.Status {
+    switch code {
+    case .malformedRequest: .badRequest
+    case .unauthenticated: .unauthorized
+    case .forbidden: .forbidden
+    case .notFound: .notFound
+    case .conflict, .invoiceNotOpen, .idempotencyRequestInProgress: .conflict
+    case .payloadTooLarge: .contentTooLarge
+    case .unsupportedMediaType: .unsupportedMediaType
+    case .validationFailed, .idempotencyKeyReused: .unprocessableContent
+    case .unavailable: .serviceUnavailable
+    case .configuration, .internalError: .internalServerError
+    }
+  }
+
+  static func title(of code: FeePayError.Code) -> String {
+    switch code {
+    case .malformedRequest: "Malformed request"
+    case .unauthenticated: "Authentication required"
+    case .forbidden: "Forbidden"
+    case .notFound: "Not found"
+    case .conflict: "Conflict"
+    case .invoiceNotOpen: "Invoice is not open"
+    case .idempotencyRequestInProgress: "Request in progress"
+    case .idempotencyKeyReused: "Idempotency key reused"
+    case .payloadTooLarge: "Payload too large"
+    case .unsupportedMediaType: "Unsupported media type"
+    case .validationFailed: "Validation failed"
+    case .unavailable: "Service unavailable"
+    case .configuration, .internalError: "Internal error"
+    }
+  }
+
+  func response() -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = "application/problem+json"
+    if code == FeePayError.Code.unauthenticated.rawValue { headers[.wwwAuthenticate] = "Bearer" }
+    return Response(
+      status: HTTPResponse.Status(code: status),
+      headers: headers,
+      body: ResponseBody(byteBuffer: ByteBuffer(bytes: JSONOutput.encode(self))))
+  }
+}
+
+/// Sets the request id (the client's `X-Request-Id` if it is sane, else a new one), logs one
+/// line per request, and turns every error into a problem document. Errors FeePay did not
+/// expect are logged in full at error level with the request id and answered with a
+/// generic 500 that reveals nothing.
+struct RequestMiddleware: RouterMiddleware {
+  typealias Context = AppRequestContext
+
+  func handle(
+    _ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response
+  ) async throws -> Response {
+    var context = context
+    let presented = request.headers[.requestID]
+    let requestID =
+      presented.flatMap { $0.utf8.count <= 128 && !$0.isEmpty && $0.isPrintableASCII ? $0 : nil }
+      ?? Base64URL.encode(randomBytes(12))
+    context.requestID = requestID
+    context.logger[metadataKey: "request_id"] = .string(requestID)
+    let started = ContinuousClock.now
+    var response: Response
+    do {
+      response = try await next(request, context)
+    } catch {
+      response = Self.problem(for: error, request: request, context: context).response()
+    }
+    response.headers[.requestID] = requestID
+    let elapsed = ContinuousClock.now - started
+    context.logger.info(
+      "request",
+      metadata: [
+        "method": .string(request.method.rawValue), "path": .string(request.uri.path),
+        "status": .stringConvertible(response.status.code),
+        "duration_ms": .stringConvertible(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000),
+      ])
+    return response
+  }
+
+  static func problem(for error: any Error, request: Request, context: AppRequestContext) -> Problem {
+    switch error {
+    case let error as FeePayError:
+      if error.code == .internalError || error.code == .configuration {
+        context.logger.error("request failed", metadata: ["error": .string(String(reflecting: error))])
+      }
+      return Problem(error, requestID: context.requestID)
+    case let error as HTTPError:
+      let code: FeePayError.Code
+      switch error.status {
+      case .contentTooLarge: code = .payloadTooLarge
+      case .notFound: code = .notFound
+      case .unsupportedMediaType: code = .unsupportedMediaType
+      case .unauthorized: code = .unauthenticated
+      case .forbidden: code = .forbidden
+      case .serviceUnavailable: code = .unavailable
+      case .badRequest: code = .malformedRequest
+      default:
+        context.logger.error("request failed", metadata: ["error": .string(String(reflecting: error))])
+        code = .internalError
+      }
+      let detail =
+        code == .payloadTooLarge
+        ? "The request body is larger than \(context.maxUploadSize) bytes." : error.body ?? Self.title(code)
+      return Problem(FeePayError(code, detail), requestID: context.requestID)
+    default:
+      let translated = FeePayStoreErrors.translate(error)
+      if let translated = translated as? FeePayError {
+        return problem(for: translated, request: request, context: context)
+      }
+      context.logger.error("request failed", metadata: ["error": .string(String(reflecting: error))])
+      return Problem(
+        FeePayError(.internalError, "Something went wrong on our side; nothing was changed. Quote the request id."),
+        requestID: context.requestID)
+    }
+  }
+
+  static func title(_ code: FeePayError.Code) -> String { Problem.title(of: code) }
+}
+
+extension HTTPField.Name {
+  static let requestID = Self("X-Request-Id")!
+  static let idempotencyKey = Self("Idempotency-Key")!
+  static let idempotentReplayed = Self("Idempotent-Replayed")!
+}

@@ -1,0 +1,76 @@
+import FeePayCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+extension Request {
+  /// The bearer token of `Authorization`, if any.
+  var bearerToken: String? {
+    guard let value = headers[.authorization] else { return nil }
+    let parts = value.split(separator: " ", maxSplits: 1)
+    guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+    return parts[1].trimmingCharacters(in: .whitespaces)
+  }
+
+  /// Reads a JSON body of at most `limit` bytes: `415` unless the content type is JSON,
+  /// `413` past the limit.
+  mutating func jsonBody(limit: Int) async throws -> [UInt8] {
+    let type = headers[.contentType]?.lowercased() ?? ""
+    let mediaType = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+    guard mediaType == "application/json" else {
+      throw FeePayError(.unsupportedMediaType, "Send the body as application/json.")
+    }
+    if let length = headers[.contentLength].flatMap({ Int($0) }), length > limit {
+      throw FeePayError(.payloadTooLarge, "The request body is larger than \(limit) bytes.")
+    }
+    do {
+      let buffer = try await body.collect(upTo: limit)
+      return Array(buffer.readableBytesView)
+    } catch let error as HTTPError where error.status == .contentTooLarge {
+      throw FeePayError(.payloadTooLarge, "The request body is larger than \(limit) bytes.")
+    }
+  }
+}
+
+extension Response {
+  /// A JSON response with the bytes as they are.
+  static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+    var headers = extra
+    headers[.contentType] = "application/json"
+    return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+  }
+
+  static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+    json(JSONOutput.encode(value), status: status)
+  }
+}
+
+/// A page of a list: `{"data": [...], "next_cursor": "…" | null}`.
+struct Page<Item: Encodable>: Encodable {
+  var data: [Item]
+  var nextCursor: String?
+
+  enum CodingKeys: String, CodingKey {
+    case data
+    case nextCursor = "next_cursor"
+  }
+
+  func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(data, forKey: .data)
+    try c.encode(nextCursor, forKey: .nextCursor)
+  }
+}
+
+/// Opaque list cursors: base64url of a version tag and the last id of the page.
+enum Cursor {
+  static func make(after id: String) -> String { Base64URL.encode(Array("c1:\(id)".utf8)) }
+
+  static func read(_ text: String) -> String? {
+    guard let bytes = Base64URL.decode(text) else { return nil }
+    let value = String(decoding: bytes, as: UTF8.self)
+    guard value.hasPrefix("c1:") else { return nil }
+    return String(value.dropFirst(3))
+  }
+}

@@ -1,0 +1,118 @@
+import Crypto
+import FeePayCore
+import FeePayStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `/v1/invoices`: create (portals, idempotent), read and list (anyone who may see them),
+/// cancel (the owning portal).
+struct InvoiceRoutes: Sendable {
+  let invoices: InvoiceStore
+  let presenter: InvoicePresenter
+  let authenticator: Authenticator
+  let clock: any WallClock
+  let rules: InvoiceRules
+
+  static let readers: Set<Role> = [.portal, .accountant, .auditor, .admin]
+
+  func add(to router: Router<AppRequestContext>) {
+    router.post("/v1/invoices") { request, context in try await create(request, context) }
+    router.get("/v1/invoices") { request, context in try await list(request, context) }
+    router.get("/v1/invoices/:id") { request, context in try await get(request, context) }
+    router.post("/v1/invoices/:id/cancel") { request, context in try await cancel(request, context) }
+  }
+
+  func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    var request = request
+    let principal = try await authenticator.principal(request, roles: [.portal])
+    guard let portal = principal.portalCode else { throw FeePayError(.forbidden, "Only portal keys create invoices.") }
+    guard let key = request.headers[.idempotencyKey] else {
+      throw FeePayError(.malformedRequest, "The Idempotency-Key header is required (1-255 printable ASCII characters).")
+    }
+    guard (1...255).contains(key.utf8.count), key.isPrintableASCII else {
+      throw FeePayError(
+        .validationFailed, "Idempotency-Key must be 1-255 printable ASCII characters.",
+        errors: [FieldError(parameter: "Idempotency-Key", "must be 1-255 printable ASCII characters")])
+    }
+    let body = try await request.jsonBody(limit: context.maxUploadSize)
+    let now = clock.now
+    let draft = try InvoiceDraft(json: try JSONValue.parse(body), now: now, rules: rules)
+    guard principal.agencies.contains(draft.agencyCode) else {
+      throw FeePayError(.forbidden, "This portal may not bill for agency \(draft.agencyCode).")
+    }
+    var hasher = SHA256()
+    hasher.update(data: Array("POST /v1/invoices\n".utf8))
+    hasher.update(data: body)
+    let stored = try await invoices.create(
+      draft, portalCode: portal, actor: principal.actor,
+      idempotency: IdempotencyRequest(key: key, requestHash: Array(hasher.finalize())), now: now)
+    var headers = HTTPFields()
+    if stored.replayed { headers[.idempotentReplayed] = "true" }
+    return .json(stored.body, status: HTTPResponse.Status(code: stored.status), headers: headers)
+  }
+
+  func get(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    let principal = try await authenticator.principal(request, roles: Self.readers)
+    let id = try context.parameters.require("id")
+    guard let invoice = try await invoices.get(id, visibleTo: principal) else { throw FeePayError.notFound("invoice") }
+    return .json(presenter.json(invoice, now: clock.now))
+  }
+
+  func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    let principal = try await authenticator.principal(request, roles: Self.readers)
+    let parameters = request.uri.queryParameters
+    var query = InvoiceQuery()
+    var errors: [FieldError] = []
+    if let limit = parameters.get("limit") {
+      if let n = Int(limit), (1...100).contains(n) {
+        query.limit = n
+      } else {
+        errors.append(FieldError(parameter: "limit", "must be an integer from 1 to 100"))
+      }
+    }
+    if let status = parameters.get("status") {
+      if let s = InvoiceStatus(rawValue: status) {
+        query.status = s
+      } else {
+        errors.append(
+          FieldError(
+            parameter: "status", "must be one of \(InvoiceStatus.allCases.map(\.rawValue).joined(separator: ", "))"))
+      }
+    }
+    if let after = parameters.get("created_after") {
+      if let date = Timestamp.parse(after) {
+        query.createdAfter = date
+      } else {
+        errors.append(FieldError(parameter: "created_after", "must be an RFC 3339 timestamp with an offset"))
+      }
+    }
+    if let dossier = parameters.get("dossier_code") {
+      if (1...64).contains(dossier.utf8.count), dossier.isPrintableASCII {
+        query.dossierCode = dossier
+      } else {
+        errors.append(FieldError(parameter: "dossier_code", "must be 1-64 characters"))
+      }
+    }
+    if let cursor = parameters.get("cursor") {
+      if let after = Cursor.read(cursor) {
+        query.after = after
+      } else {
+        errors.append(FieldError(parameter: "cursor", "is not a cursor this API returned"))
+      }
+    }
+    if !errors.isEmpty { throw FeePayError.validation(errors) }
+    let now = clock.now
+    let (page, hasMore) = try await invoices.list(query, visibleTo: principal, now: now)
+    let next = hasMore ? page.last.map { Cursor.make(after: $0.id) } : nil
+    return .json(Page(data: page.map { presenter.object($0, now: now) }, nextCursor: next))
+  }
+
+  func cancel(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    let principal = try await authenticator.principal(request, roles: [.portal])
+    let id = try context.parameters.require("id")
+    let now = clock.now
+    let invoice = try await invoices.cancel(id, by: principal, now: now)
+    return .json(presenter.json(invoice, now: now))
+  }
+}

@@ -1,0 +1,336 @@
+public import FeePayCore
+public import Foundation
+import Logging
+import PostgresNIO
+
+/// What the caller of a create asked for idempotency: the portal's key and a hash of the
+/// request (method, path and body), to tell a retry from a different request.
+public struct IdempotencyRequest: Sendable {
+  public var key: String
+  public var requestHash: [UInt8]
+
+  public init(key: String, requestHash: [UInt8]) {
+    self.key = key
+    self.requestHash = requestHash
+  }
+}
+
+/// A stored HTTP answer: what the first request got, and what a replay gets again.
+public struct StoredResponse: Sendable, Equatable {
+  public var status: Int
+  public var body: [UInt8]
+  public var replayed: Bool
+}
+
+/// Filters of `GET /v1/invoices`.
+public struct InvoiceQuery: Sendable {
+  public var dossierCode: String?
+  public var status: InvoiceStatus?
+  public var createdAfter: Date?
+  public var limit: Int = 50
+  /// The id after which to continue (exclusive), from the previous page's cursor.
+  public var after: String?
+
+  public init() {}
+}
+
+/// Invoices and their lines, and the idempotency keys that guard their creation.
+public struct InvoiceStore: Sendable {
+  let database: Database
+  let ids: IDGenerator
+  let presenter: InvoicePresenter
+  let paymentCodePrefix: String
+  /// How long an `in_progress` idempotency key may stay locked before a retry may take it
+  /// over (the first request's process died before answering).
+  let abandonAfter: TimeInterval = 60
+  let keyLifetime: TimeInterval = 24 * 3600
+
+  public init(database: Database, ids: IDGenerator, presenter: InvoicePresenter, paymentCodePrefix: String = "FP") {
+    self.database = database
+    self.ids = ids
+    self.presenter = presenter
+    self.paymentCodePrefix = paymentCodePrefix
+  }
+
+  var logger: Logger { database.logger }
+
+  static let columns = """
+    i.id, i.portal_code, i.agency_code, i.dossier_code, i.procedure_code, i.payer_name, i.payer_id_number,
+    i.payer_email, i.payer_phone, i.currency, i.total_amount, i.payment_code, i.vietqr, i.status, i.expires_at,
+    i.created_at, i.paid_at, i.cancelled_at, i.receipt_id, i.metadata::text AS metadata,
+    (SELECT coalesce(jsonb_agg(jsonb_build_object('fee_code', l.fee_code, 'description', l.description,
+        'quantity', l.quantity, 'unit_amount', l.unit_amount, 'amount', l.amount) ORDER BY l.line_no), '[]'::jsonb)::text
+     FROM invoice_lines l WHERE l.invoice_id = i.id) AS lines
+    """
+
+  static func decode(_ row: PostgresRow) throws -> Invoice {
+    let r = row.makeRandomAccess()
+    let decoder = JSONDecoder()
+    let lines = try decoder.decode([InvoiceLine].self, from: Data(r["lines"].decode(String.self).utf8))
+    let metadata = try decoder.decode([String: String].self, from: Data(r["metadata"].decode(String.self).utf8))
+    return Invoice(
+      id: try r["id"].decode(String.self),
+      portalCode: try r["portal_code"].decode(String.self),
+      agencyCode: try r["agency_code"].decode(String.self),
+      dossierCode: try r["dossier_code"].decode(String.self),
+      procedureCode: try r["procedure_code"].decode(String.self),
+      payer: Payer(
+        name: try r["payer_name"].decode(String.self),
+        idNumber: try r["payer_id_number"].decode(String?.self),
+        email: try r["payer_email"].decode(String?.self),
+        phone: try r["payer_phone"].decode(String?.self)),
+      lines: lines,
+      totalAmount: try r["total_amount"].decode(Int64.self),
+      currency: Currency(rawValue: try r["currency"].decode(String.self)) ?? .vnd,
+      paymentCode: try r["payment_code"].decode(String.self),
+      vietQR: try r["vietqr"].decode(String.self),
+      storedStatus: InvoiceStatus(rawValue: try r["status"].decode(String.self)) ?? .open,
+      expiresAt: try r["expires_at"].decode(Date.self),
+      createdAt: try r["created_at"].decode(Date.self),
+      paidAt: try r["paid_at"].decode(Date?.self),
+      cancelledAt: try r["cancelled_at"].decode(Date?.self),
+      receiptID: try r["receipt_id"].decode(String?.self),
+      metadata: metadata)
+  }
+
+  // MARK: Create
+
+  /// Creates an invoice for `portalCode` exactly once per idempotency key. The first
+  /// request's response is stored in the same transaction as the invoice; a retry with the
+  /// same body gets it back (`replayed`), a different body is `idempotency_key_reused`, and
+  /// a retry while the first still runs is `idempotency_request_in_progress`.
+  public func create(
+    _ draft: InvoiceDraft, portalCode: String, actor: String, idempotency: IdempotencyRequest, now: Date
+  ) async throws -> StoredResponse {
+    if let stored = try await beginIdempotent(portalCode: portalCode, idempotency, now: now) { return stored }
+    do {
+      return try await database.transaction { c in
+        let invoice = try await insert(draft, portalCode: portalCode, on: c, now: now)
+        let body = presenter.json(invoice, now: now)
+        try await c.query(
+          """
+          UPDATE idempotency_keys SET status = 'completed', response_status = 201, response_body = \(Data(body))
+          WHERE portal_code = \(portalCode) AND key = \(idempotency.key)
+          """, logger: logger)
+        try await AuditLog.append(
+          on: c, logger: logger, at: now, actor: actor, action: "invoice.create", subject: invoice.id,
+          summary: [
+            "agency": .string(invoice.agencyCode), "dossier_code": .string(invoice.dossierCode),
+            "total_amount": .integer(invoice.totalAmount), "idempotency_key": .string(idempotency.key),
+          ])
+        return StoredResponse(status: 201, body: body, replayed: false)
+      }
+    } catch {
+      // Nothing was created: free the key so that the client may retry.
+      _ = try? await database.query(
+        """
+        DELETE FROM idempotency_keys
+        WHERE portal_code = \(portalCode) AND key = \(idempotency.key) AND status = 'in_progress'
+        """)
+      throw error
+    }
+  }
+
+  /// Claims the key (answers `nil`: go ahead) or answers what a repeat should get.
+  func beginIdempotent(portalCode: String, _ request: IdempotencyRequest, now: Date) async throws -> StoredResponse? {
+    let hash = Data(request.requestHash)
+    let staleBefore = now.addingTimeInterval(-keyLifetime)
+    let abandonedBefore = now.addingTimeInterval(-abandonAfter)
+    for _ in 0..<3 {
+      let claimed = try await database.query(
+        """
+        INSERT INTO idempotency_keys AS k (portal_code, key, request_hash, status, created_at, locked_at)
+        VALUES (\(portalCode), \(request.key), \(hash), 'in_progress', \(now), \(now))
+        ON CONFLICT (portal_code, key) DO UPDATE
+          SET request_hash = EXCLUDED.request_hash, status = 'in_progress', response_status = NULL,
+              response_body = NULL, created_at = EXCLUDED.created_at, locked_at = EXCLUDED.locked_at
+          WHERE k.created_at < \(staleBefore)
+             OR (k.status = 'in_progress' AND k.locked_at < \(abandonedBefore) AND k.request_hash = EXCLUDED.request_hash)
+        RETURNING 1
+        """)
+      if !claimed.isEmpty { return nil }
+      let rows = try await database.query(
+        """
+        SELECT request_hash, status, response_status, response_body FROM idempotency_keys
+        WHERE portal_code = \(portalCode) AND key = \(request.key)
+        """)
+      guard let row = rows.first else { continue }  // freed between the two statements: try again
+      let (storedHash, status, responseStatus, responseBody) = try row.decode((Data, String, Int?, Data?).self)
+      guard constantTimeEquals(storedHash, hash) else {
+        throw FeePayError(
+          .idempotencyKeyReused,
+          "This Idempotency-Key was already used with a different request; use a new key for a new request.")
+      }
+      guard status == "completed", let responseStatus, let responseBody else {
+        throw FeePayError(
+          .idempotencyRequestInProgress,
+          "A request with this Idempotency-Key is still being processed; retry in a moment.")
+      }
+      return StoredResponse(status: responseStatus, body: Array(responseBody), replayed: true)
+    }
+    throw FeePayError(.idempotencyRequestInProgress, "A request with this Idempotency-Key is being processed; retry.")
+  }
+
+  func insert(_ draft: InvoiceDraft, portalCode: String, on c: PostgresConnection, now: Date) async throws -> Invoice {
+    let agencyRows = try await c.query(
+      "SELECT bank_bin, account_number FROM agencies WHERE code = \(draft.agencyCode)", logger: logger
+    ).collect()
+    guard let agencyRow = agencyRows.first else {
+      throw FeePayError(.forbidden, "This key may not bill for agency \(draft.agencyCode).")
+    }
+    let (bankBIN, accountNumber) = try agencyRow.decode((String, String).self)
+    let id = ids.make(.invoice)
+    let metadata = JSONValue.object(draft.metadata.mapValues(JSONValue.string)).jsonText
+    var code = PaymentCode.generate(prefix: paymentCodePrefix)
+    var vietQR = ""
+    for attempt in 0... {
+      // 40 random bits: a collision is rare, but the unique index decides, not luck.
+      vietQR = try VietQR.payload(
+        bankBIN: bankBIN, accountNumber: accountNumber, amount: draft.totalAmount, currency: draft.currency,
+        billNumber: code.value, purpose: code.value)
+      let inserted = try await c.query(
+        """
+        INSERT INTO invoices (id, portal_code, agency_code, dossier_code, procedure_code, payer_name, payer_id_number,
+                              payer_email, payer_phone, currency, total_amount, payment_code, vietqr, status,
+                              expires_at, created_at, metadata)
+        VALUES (\(id), \(portalCode), \(draft.agencyCode), \(draft.dossierCode), \(draft.procedureCode),
+                \(draft.payer.name), \(draft.payer.idNumber), \(draft.payer.email), \(draft.payer.phone),
+                \(draft.currency.rawValue), \(draft.totalAmount), \(code.value), \(vietQR), 'open',
+                \(draft.expiresAt), \(now), \(metadata)::jsonb)
+        ON CONFLICT (payment_code) DO NOTHING
+        RETURNING 1
+        """, logger: logger
+      ).collect()
+      if !inserted.isEmpty { break }
+      if attempt >= 5 { throw FeePayError(.conflict, "could not allocate a unique payment code") }
+      code = PaymentCode.generate(prefix: paymentCodePrefix)
+    }
+    let lines = draft.lines
+    try await c.query(
+      """
+      INSERT INTO invoice_lines (invoice_id, line_no, fee_code, description, quantity, unit_amount, amount)
+      SELECT \(id), t.n, t.f, t.d, t.q, t.u, t.a
+      FROM unnest(\(lines.indices.map { Int32($0 + 1) })::int[], \(lines.map(\.feeCode))::text[],
+                  \(lines.map(\.description))::text[], \(lines.map(\.quantity))::bigint[],
+                  \(lines.map(\.unitAmount))::bigint[], \(lines.map(\.amount))::bigint[]) AS t(n, f, d, q, u, a)
+      """, logger: logger)
+    return Invoice(
+      id: id, portalCode: portalCode, agencyCode: draft.agencyCode, dossierCode: draft.dossierCode,
+      procedureCode: draft.procedureCode, payer: draft.payer, lines: lines, totalAmount: draft.totalAmount,
+      currency: draft.currency, paymentCode: code.value, vietQR: vietQR, storedStatus: .open,
+      expiresAt: draft.expiresAt, createdAt: now, paidAt: nil, cancelledAt: nil, receiptID: nil,
+      metadata: draft.metadata)
+  }
+
+  // MARK: Read
+
+  /// The invoice if `principal` may see it: a portal sees only its own; accountants,
+  /// auditors and admins see all. Anything else is indistinguishable from "no such invoice".
+  public func get(_ id: String, visibleTo principal: Principal) async throws -> Invoice? {
+    guard IDGenerator.isWellFormed(id, kind: .invoice) else { return nil }
+    let portal = principal.readsEverything ? nil : principal.portalCode ?? ""
+    let rows = try await database.query(
+      """
+      SELECT \(unescaped: Self.columns) FROM invoices i
+      WHERE i.id = \(id) AND (\(portal)::text IS NULL OR i.portal_code = \(portal))
+      """)
+    return try rows.first.map(Self.decode)
+  }
+
+  /// One page of invoices, newest first, and whether there is another page.
+  public func list(_ query: InvoiceQuery, visibleTo principal: Principal, now: Date) async throws -> (
+    [Invoice], hasMore: Bool
+  ) {
+    let portal = principal.readsEverything ? nil : principal.portalCode ?? ""
+    let status = query.status?.rawValue
+    let rows = try await database.query(
+      """
+      SELECT \(unescaped: Self.columns) FROM invoices i
+      WHERE (\(portal)::text IS NULL OR i.portal_code = \(portal))
+        AND (\(query.dossierCode)::text IS NULL OR i.dossier_code = \(query.dossierCode))
+        AND (\(query.createdAfter)::timestamptz IS NULL OR i.created_at > \(query.createdAfter))
+        AND (\(query.after)::text IS NULL OR i.id < \(query.after))
+        AND (\(status)::text IS NULL OR
+             (CASE WHEN i.status = 'open' AND i.expires_at <= \(now) THEN 'expired' ELSE i.status END) = \(status))
+      ORDER BY i.id DESC
+      LIMIT \(query.limit + 1)
+      """)
+    let invoices = try rows.prefix(query.limit).map(Self.decode)
+    return (invoices, rows.count > query.limit)
+  }
+
+  // MARK: Change
+
+  /// Cancels an open invoice of the caller's portal: `open` → `cancelled`, with an
+  /// `invoice.cancelled` event and an audit entry in the same transaction.
+  public func cancel(_ id: String, by principal: Principal, now: Date) async throws -> Invoice {
+    guard IDGenerator.isWellFormed(id, kind: .invoice), let portal = principal.portalCode else {
+      throw FeePayError.notFound("invoice")
+    }
+    return try await database.transaction { c in
+      let rows = try await c.query(
+        """
+        SELECT \(unescaped: Self.columns) FROM invoices i
+        WHERE i.id = \(id) AND i.portal_code = \(portal) FOR UPDATE
+        """, logger: logger
+      ).collect()
+      guard var invoice = try rows.first.map(Self.decode) else { throw FeePayError.notFound("invoice") }
+      let status = invoice.status(at: now)
+      guard status == .open else {
+        throw FeePayError(
+          .invoiceNotOpen, "Invoice \(id) is \(status.rawValue); only an open invoice can be cancelled.")
+      }
+      try await c.query(
+        "UPDATE invoices SET status = 'cancelled', cancelled_at = \(now) WHERE id = \(id)", logger: logger)
+      invoice.storedStatus = .cancelled
+      invoice.cancelledAt = now
+      try await appendEvent(on: c, type: "invoice.cancelled", invoice: invoice, now: now)
+      try await AuditLog.append(
+        on: c, logger: logger, at: now, actor: principal.actor, action: "invoice.cancel", subject: id)
+      return invoice
+    }
+  }
+
+  /// Marks up to `limit` open invoices whose time has passed as `expired`, each with an
+  /// `invoice.expired` event and an audit entry. Rows another instance is working on are
+  /// skipped (`SKIP LOCKED`), so several instances may sweep at once. Answers how many.
+  @discardableResult
+  public func expireDue(now: Date, limit: Int = 500) async throws -> Int {
+    try await database.transaction { c in
+      let rows = try await c.query(
+        """
+        WITH due AS (
+          SELECT id FROM invoices WHERE status = 'open' AND expires_at <= \(now)
+          ORDER BY expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+        )
+        UPDATE invoices i SET status = 'expired', expired_at = \(now) FROM due WHERE i.id = due.id
+        RETURNING \(unescaped: Self.columns)
+        """, logger: logger
+      ).collect()
+      for row in rows {
+        let invoice = try Self.decode(row)
+        try await appendEvent(on: c, type: "invoice.expired", invoice: invoice, now: now)
+        try await AuditLog.append(
+          on: c, logger: logger, at: now, actor: "system:expiry", action: "invoice.expire", subject: invoice.id)
+      }
+      return rows.count
+    }
+  }
+
+  /// Deletes idempotency keys older than 24 hours. Answers how many.
+  @discardableResult
+  public func pruneIdempotencyKeys(now: Date) async throws -> Int {
+    let rows = try await database.query(
+      "DELETE FROM idempotency_keys WHERE created_at < \(now.addingTimeInterval(-keyLifetime)) RETURNING 1")
+    return rows.count
+  }
+
+  func appendEvent(on c: PostgresConnection, type: String, invoice: Invoice, now: Date) async throws {
+    let data = String(decoding: presenter.json(invoice, now: now), as: UTF8.self)
+    try await c.query(
+      """
+      INSERT INTO events (id, portal_code, type, subject_id, data, created_at)
+      VALUES (\(ids.make(.event)), \(invoice.portalCode), \(type), \(invoice.id), \(data)::jsonb, \(now))
+      """, logger: logger)
+  }
+}

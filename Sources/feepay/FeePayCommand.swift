@@ -1,0 +1,120 @@
+import ArgumentParser
+import FeePayCore
+import FeePayServer
+import FeePayStore
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+
+@main
+struct FeePayCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "feepay",
+    abstract: "Cashless fee payments for administrative procedures.",
+    discussion: """
+      Every command reads DATABASE_URL; without it FeePay runs an embedded PostgreSQL under
+      .feepay/ (or FEEPAY_DATA_DIR). Secrets are printed only by the commands that create them.
+      """,
+    subcommands: [
+      Serve.self, Migrate.self, AgencyCommand.self, PortalCommand.self, KeyCommand.self, OpenAPI.self,
+    ]
+  )
+}
+
+/// A quiet logger for one-shot commands: warnings and errors only, on standard error.
+func commandLogger() -> Logger {
+  var logger = Logger(label: "feepay") { StreamLogHandler.standardError(label: $0) }
+  logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
+  return logger
+}
+
+struct Serve: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Run the HTTP service (migrations are applied first).")
+
+  @Option(help: "Address to listen on.") var host = ProcessInfo.processInfo.environment["FEEPAY_HOST"] ?? "127.0.0.1"
+  @Option(help: "Port to listen on.") var port =
+    ProcessInfo.processInfo.environment["FEEPAY_PORT"].flatMap(Int.init) ?? 8080
+  @Option(help: "Base URL of citizen-facing links (FEEPAY_PUBLIC_URL).") var publicURL: String?
+
+  func run() async throws {
+    LoggingSystem.bootstrap { label in
+      JSONLogHandler(
+        label: label,
+        level: ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info)
+    }
+    let logger = Logger(label: "feepay")
+    let runtime = Runtime(logger: logger)
+    try await reportingErrors {
+      var embedded: EmbeddedPostgres?
+      var startedHere = false
+      var lock: ProcessLock?
+      let postgres: PostgresClient.Configuration
+      if let url = runtime.environment["DATABASE_URL"] {
+        postgres = try DatabaseURL.configuration(from: url)
+      } else {
+        try FileManager.default.createDirectory(at: runtime.dataRoot, withIntermediateDirectories: true)
+        switch ProcessLock.acquire(runtime.dataRoot.appendingPathComponent("serve.lock")) {
+        case .success(let held): lock = held
+        case .failure(let holder):
+          throw FeePayError(
+            .configuration,
+            "the data folder \(runtime.dataRoot.path) is in use by another feepay serve\(holder.pid.map { " (pid \($0))" } ?? ""); stop it, or use another FEEPAY_DATA_DIR or DATABASE_URL"
+          )
+        }
+        let cluster = try EmbeddedPostgres(root: runtime.dataRoot, logger: logger)
+        (startedHere, postgres) = try await cluster.start()
+        embedded = cluster
+      }
+      defer {
+        if startedHere, let embedded {
+          do { try embedded.stop() } catch { logger.error("could not stop the embedded PostgreSQL: \(error)") }
+        }
+        _ = lock
+      }
+      var configuration = AppConfiguration()
+      configuration.host = host
+      configuration.port = port
+      configuration.publicBaseURL =
+        publicURL ?? runtime.environment["FEEPAY_PUBLIC_URL"]
+        ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
+      if let prefix = runtime.environment["FEEPAY_PAYMENT_CODE_PREFIX"] {
+        guard PaymentCode.isValidPrefix(prefix) else {
+          throw FeePayError(
+            .configuration, "FEEPAY_PAYMENT_CODE_PREFIX must be 2 characters of 0-9, A-Z without I, L, O, U")
+        }
+        configuration.paymentCodePrefix = prefix
+      }
+      let database = Database(configuration: postgres, poolSize: runtime.poolSize, logger: logger)
+      let app = buildApplication(
+        configuration: configuration, database: database, migrator: try runtime.migrator(), clock: runtime.clock,
+        logger: logger)
+      try await app.runService()
+    }
+  }
+}
+
+struct Migrate: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Apply the SQL files in Migrations/ that are not applied yet.")
+
+  func run() async throws {
+    let runtime = Runtime(logger: commandLogger())
+    try await reportingErrors {
+      let migrator = try runtime.migrator()
+      try await runtime.withDatabase { database in
+        let pending = try await migrator.pending(database.client, logger: database.logger)
+        print(
+          pending.isEmpty
+            ? "migrations are current (\(migrator.migrations.count) applied)" : "pending: \(pending.map(\.name))")
+      }
+    }
+  }
+}
+
+struct OpenAPI: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "openapi", abstract: "Print the OpenAPI 3.1 document that GET /openapi.yaml serves.")
+
+  func run() async throws { print(openAPIDocument, terminator: "") }
+}

@@ -1,0 +1,158 @@
+import ArgumentParser
+import FeePayCore
+import FeePayStore
+import Foundation
+
+/// The actor the audit log records for commands run by an operator at the terminal.
+var operatorActor: String { "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "operator")" }
+
+struct AgencyCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "agency", abstract: "Agencies that collect fees.", subcommands: [Add.self, List.self])
+
+  struct Add: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Add an agency and its collection account.")
+
+    @Option(help: "Agency code, e.g. HCM-STP.") var code: String
+    @Option(help: "Agency name.") var name: String
+    @Option(help: "Tax code (10 digits, or 10-3).") var taxCode: String
+    @Option(help: "Collection bank's 6-digit BIN (VietQR).") var bankBin: String
+    @Option(help: "Collection account number.") var accountNumber: String
+    @Option(help: "Account name as the bank holds it (uppercase ASCII).") var accountName: String
+    @Option(help: "Receipt template symbol (ký hiệu mẫu).") var receiptTemplate = "1"
+    @Option(help: "Receipt series (ký hiệu), e.g. C26TAA.") var receiptSeries: String
+
+    func run() async throws {
+      let runtime = Runtime(logger: commandLogger())
+      try await reportingErrors {
+        let agency = Agency(
+          code: code, name: name.nfc, taxCode: taxCode, bankBIN: bankBin, accountNumber: accountNumber,
+          accountName: accountName, receiptTemplate: receiptTemplate, receiptSeries: receiptSeries)
+        if let problem = agency.problems.first { throw FeePayError(.validationFailed, problem) }
+        try await runtime.withDatabase { database in
+          try await ProvisioningStore(database: database, ids: IDGenerator(clock: runtime.clock))
+            .addAgency(agency, actor: operatorActor, at: runtime.clock.now)
+        }
+        print("agency \(code) added")
+      }
+    }
+  }
+
+  struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List agencies.")
+
+    func run() async throws {
+      let runtime = Runtime(logger: commandLogger())
+      try await reportingErrors {
+        let agencies = try await runtime.withDatabase { database in
+          try await ProvisioningStore(database: database, ids: IDGenerator(clock: runtime.clock)).agencies()
+        }
+        for a in agencies {
+          print("\(a.code)\t\(a.name)\t\(a.bankBIN)/\(a.accountNumber)\t\(a.receiptTemplate) \(a.receiptSeries)")
+        }
+      }
+    }
+  }
+}
+
+struct PortalCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "portal", abstract: "Portals: the systems that create invoices.", subcommands: [Add.self])
+
+  struct Add: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Add a portal; prints its webhook secret (whsec_…) once.")
+
+    @Option(help: "Portal code, e.g. dvc-hcm.") var code: String
+    @Option(help: "Portal name.") var name: String
+    @Option(help: "Comma-separated agency codes the portal may bill for.") var agencies: String
+    @Option(help: "Where FeePay posts the portal's webhooks.") var webhookURL: String?
+
+    func run() async throws {
+      let runtime = Runtime(logger: commandLogger())
+      try await reportingErrors {
+        let list = agencies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let secrets = try runtime.secrets()
+        let secret = try await runtime.withDatabase { database in
+          try await ProvisioningStore(database: database, ids: IDGenerator(clock: runtime.clock)).addPortal(
+            code: code, name: name, agencies: list, webhookURL: webhookURL, secrets: secrets, actor: operatorActor,
+            at: runtime.clock.now)
+        }
+        note("portal \(code) added; its webhook secret follows (shown once: store it in the portal's configuration)")
+        print(secret)
+      }
+    }
+  }
+}
+
+struct KeyCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "key", abstract: "API keys.", subcommands: [Create.self, Revoke.self, List.self])
+
+  struct Create: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create an API key; prints it once.")
+
+    @Option(help: "The portal the key belongs to.") var portal: String?
+    @Option(help: "A person's role: accountant, auditor or admin.") var role: String?
+    @Option(help: "A label to tell keys apart.") var label: String?
+
+    func validate() throws {
+      guard (portal == nil) != (role == nil) else { throw ValidationError("give exactly one of --portal or --role") }
+      if let role, !["accountant", "auditor", "admin"].contains(role) {
+        throw ValidationError("--role must be accountant, auditor or admin")
+      }
+    }
+
+    func run() async throws {
+      let runtime = Runtime(logger: commandLogger())
+      try await reportingErrors {
+        let key = try await runtime.withDatabase { database in
+          try await ProvisioningStore(database: database, ids: IDGenerator(clock: runtime.clock)).createKey(
+            role: role.flatMap(Role.init) ?? .portal, portalCode: portal, label: label, actor: operatorActor,
+            at: runtime.clock.now)
+        }
+        note("key \(key.prefix) created; the key follows (shown once)")
+        print(key.secret)
+      }
+    }
+  }
+
+  struct Revoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Revoke a key, given whole or by its listed prefix.")
+
+    @Argument(help: "The key (fpk_…) or the prefix that `feepay key list` shows.") var key: String
+
+    func run() async throws {
+      let runtime = Runtime(logger: commandLogger())
+      try await reportingErrors {
+        let prefix = try await runtime.withDatabase { database in
+          try await ProvisioningStore(database: database, ids: IDGenerator(clock: runtime.clock))
+            .revokeKey(key, actor: operatorActor, at: runtime.clock.now)
+        }
+        print("key \(prefix) revoked")
+      }
+    }
+  }
+
+  struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List keys (prefixes, never the keys).")
+
+    @Option(help: "Only this portal's keys.") var portal: String?
+
+    func run() async throws {
+      let runtime = Runtime(logger: commandLogger())
+      try await reportingErrors {
+        let keys = try await runtime.withDatabase { database in
+          try await ProvisioningStore(database: database, ids: IDGenerator(clock: runtime.clock)).listKeys(
+            portalCode: portal)
+        }
+        print("PREFIX\tROLE\tPORTAL\tCREATED\tREVOKED\tLABEL")
+        for k in keys {
+          print(
+            "\(k.prefix)\t\(k.role.rawValue)\t\(k.portalCode ?? "-")\t\(Timestamp.format(k.createdAt))\t\(k.revokedAt.map(Timestamp.format) ?? "-")\t\(k.label ?? "")"
+          )
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import FeePayCore
+import FeePayStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Wiring shared by every command: where the data folder is, how to reach PostgreSQL
+/// (`DATABASE_URL` or the embedded cluster), the master key, and clean one-line errors.
+struct Runtime {
+  let environment = ProcessInfo.processInfo.environment
+  let logger: Logger
+
+  var dataRoot: URL {
+    if let dir = environment["FEEPAY_DATA_DIR"] { return URL(fileURLWithPath: dir) }
+    return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".feepay")
+  }
+
+  var usesEmbedded: Bool { environment["DATABASE_URL"] == nil }
+
+  var clock: any WallClock { SystemClock() }
+
+  func secrets() throws -> SecretBox {
+    try MasterKey.load(environment: environment, dataRoot: usesEmbedded ? dataRoot : nil)
+  }
+
+  func migrator() throws -> Migrator { try Migrator(directory: Migrator.locateDirectory(environment: environment)) }
+
+  var poolSize: Int { environment["FEEPAY_DB_POOL_SIZE"].flatMap(Int.init) ?? 16 }
+
+  /// A database for a one-shot command: started (and, if this command started the embedded
+  /// cluster and no `feepay serve` holds the folder, stopped again), migrated, pool running.
+  func withDatabase<T: Sendable>(_ body: (Database) async throws -> T) async throws -> T {
+    var embedded: EmbeddedPostgres?
+    var startedHere = false
+    let configuration: PostgresClient.Configuration
+    if let url = environment["DATABASE_URL"] {
+      configuration = try DatabaseURL.configuration(from: url)
+    } else {
+      let cluster = try EmbeddedPostgres(root: dataRoot, logger: logger)
+      (startedHere, configuration) = try await cluster.start()
+      embedded = cluster
+    }
+    defer {
+      if startedHere, let embedded, case .success = ProcessLock.acquire(dataRoot.appendingPathComponent("serve.lock")) {
+        try? embedded.stop()
+      }
+    }
+    // The pool's own chatter (such as a lease queued a moment before run() starts) is noise
+    // for a one-shot command: it logs errors only.
+    var poolLogger = logger
+    poolLogger.logLevel = .error
+    let database = Database(configuration: configuration, poolSize: 2, logger: poolLogger)
+    let migrator = try migrator()
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+      group.addTask { await database.client.run() }
+      defer { group.cancelAll() }
+      try await migrator.migrate(database.client, logger: logger, now: clock.now)
+      return try await body(database)
+    }
+  }
+}
+
+/// Runs a command body and turns any error into one line on standard error and exit 1.
+func reportingErrors(_ body: () async throws -> Void) async throws {
+  do {
+    try await body()
+  } catch let error as FeePayError {
+    FileHandle.standardError.write(Data("feepay: \(error.detail)\n".utf8))
+    throw ExitCode.failure
+  } catch let error as ExitCode {
+    throw error
+  } catch {
+    let translated = Database.translate(error)
+    let text = (translated as? FeePayError)?.detail ?? String(reflecting: error)
+    FileHandle.standardError.write(Data("feepay: \(text)\n".utf8))
+    throw ExitCode.failure
+  }
+}
+
+/// Prints a note for the person at the terminal (standard error), keeping standard output
+/// for what scripts capture (keys, secrets, ids).
+func note(_ text: String) {
+  FileHandle.standardError.write(Data((text + "\n").utf8))
+}

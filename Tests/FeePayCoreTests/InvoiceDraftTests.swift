@@ -1,0 +1,63 @@
+import FeePayCore
+import Foundation
+import Testing
+
+@Suite struct InvoiceDraftTests {
+  let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+  func body(_ edit: (inout [String: JSONValue]) -> Void = { _ in }) -> JSONValue {
+    var b: [String: JSONValue] = [
+      "agency_code": "HCM-STP", "dossier_code": "000.00.12.H29-261129-0001", "procedure_code": "1.001234",
+      "payer": ["name": "Nguyễn Văn An", "id_number": "079123456789"],
+      "lines": [["fee_code": "LPHT-01", "description": "Lệ phí", "quantity": 2, "unit_amount": 8000]],
+    ]
+    edit(&b)
+    return .object(b)
+  }
+
+  func pointers(_ json: JSONValue) -> [String] {
+    do {
+      _ = try InvoiceDraft(json: json, now: now)
+      return []
+    } catch {
+      return error.errors.compactMap(\.pointer)
+    }
+  }
+
+  @Test func validBodyGivesTotalsAndDefaults() throws {
+    let draft = try InvoiceDraft(json: body(), now: now)
+    #expect(draft.totalAmount == 16000)
+    #expect(draft.lines[0].amount == 16000)
+    #expect(draft.currency == .vnd)
+    #expect(draft.expiresAt == now.addingTimeInterval(72 * 3600))
+  }
+
+  @Test func totalAboveCeilingIsRejected() {
+    let json = body {
+      $0["lines"] = .array(
+        (0..<2).map { _ in ["fee_code": "A", "description": "d", "quantity": 10000, "unit_amount": 1_000_000_000_000] })
+    }
+    #expect(pointers(json) == ["/lines"])
+  }
+
+  @Test func everyProblemIsReportedAtOnce() {
+    let json = body {
+      $0["agency_code"] = nil
+      $0["dossier_code"] = "bad code!"
+      $0["lines"] = [["fee_code": "A", "description": "", "quantity": 0, "unit_amount": 1.5]]
+    }
+    #expect(
+      Set(pointers(json)) == [
+        "/agency_code", "/dossier_code", "/lines/0/description", "/lines/0/quantity", "/lines/0/unit_amount",
+      ])
+  }
+
+  @Test func notAnObjectIsMalformed() {
+    #expect(throws: FeePayError.self) { try InvoiceDraft(json: .array([]), now: now) }
+    do {
+      _ = try InvoiceDraft(json: .string("x"), now: now)
+    } catch {
+      #expect(error.code == .malformedRequest)
+    }
+  }
+}
