@@ -61,3 +61,33 @@ import Testing
     }
   }
 }
+
+@Suite struct JSONParserTests {
+  @Test(arguments: [
+    "{\"a\":1,}", "{'a':1}", "{\"a\":01}", "{\"a\":NaN}", "{\"a\":\"\\ud800\"}", "{\"a\":\"x\ny\"}", "[1,]",
+    "{\"a\":1,\"a\":2}", "", " ", "{", "tru", "{\"a\" 1}", "1 2", "{\"a\":-}", "{\"a\":1.}", "{\"a\":.5}",
+    String(repeating: "[", count: 65) + String(repeating: "]", count: 65),
+  ])
+  func rejectsWhatIsNotStrictJSON(_ text: String) {
+    #expect(throws: FeePayError.self) { try JSONValue.parse(Array(text.utf8)) }
+  }
+
+  @Test func rejectsInvalidUTF8() {
+    #expect(throws: FeePayError.self) { try JSONValue.parse([0x22, 0xC3, 0x28, 0x22]) }
+  }
+
+  @Test func parsesValuesExactly() throws {
+    let value = try JSONValue.parse(
+      Array(
+        "\u{FEFF} {\"n\": 9223372036854775807, \"big\": 9223372036854775808, \"f\": -1.5e2, \"s\": \"\\u1EC5\\ud83d\\ude00\\n\", \"a\": [true, false, null], \"o\": {}}"
+          .utf8))
+    #expect(value["n"] == .integer(Int64.max))
+    #expect(value["big"] == .number(9_223_372_036_854_775_808))
+    #expect(value["f"] == .number(-150))
+    #expect(value["s"] == .string("ễ😀\n"))
+    #expect(value["a"] == .array([.bool(true), .bool(false), .null]))
+    #expect(value["o"] == .object([:]))
+    let deep = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+    #expect(throws: Never.self) { try JSONValue.parse(Array(deep.utf8)) }
+  }
+}

@@ -157,7 +157,11 @@ struct Validator {
       fail(
         pointer, n < range.lowerBound ? "must be at least \(range.lowerBound)" : "must be at most \(range.upperBound)")
     case .number(let d)?:
-      if d.rounded() == d, abs(d) >= 9.2e18 {
+      if d.rounded() == d, abs(d) < 9.2e18 {
+        // 2.0 and 2e3 are whole numbers written another way.
+        return integer(.integer(Int64(d)), at: pointer, range: range)
+      }
+      if d.rounded() == d || d.isInfinite {
         fail(pointer, d < 0 ? "must be at least \(range.lowerBound)" : "must be at most \(range.upperBound)")
       } else {
         fail(pointer, "must be a whole number")

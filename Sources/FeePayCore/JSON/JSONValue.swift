@@ -11,13 +11,15 @@ public enum JSONValue: Sendable, Hashable {
   case array([JSONValue])
   case object([String: JSONValue])
 
-  /// Parses UTF-8 JSON. Throws ``FeePayError`` `malformed_request` for anything that is
-  /// not one well-formed JSON text.
+  /// Parses UTF-8 JSON strictly (see `JSONParser`). Throws ``FeePayError``
+  /// `malformed_request`, saying what is wrong and where, for anything that is not one
+  /// well-formed JSON text.
   public static func parse(_ bytes: some Collection<UInt8>) throws(FeePayError) -> JSONValue {
     do {
-      return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+      return try JSONParser.parse(Array(bytes))
     } catch {
-      throw FeePayError(.malformedRequest, "The request body is not valid JSON.")
+      throw FeePayError(
+        .malformedRequest, "The request body is not valid JSON: \(error.reason) at byte \(error.offset).")
     }
   }
 

@@ -243,12 +243,16 @@ public struct InvoiceStore: Sendable {
   ) {
     let portal = principal.readsEverything ? nil : principal.portalCode ?? ""
     let status = query.status?.rawValue
+    // The API shows whole seconds, so "created after 10:15:00Z" means from 10:15:01Z on.
+    let createdFrom = query.createdAfter.map {
+      Date(timeIntervalSince1970: $0.timeIntervalSince1970.rounded(.down) + 1)
+    }
     let rows = try await database.query(
       """
       SELECT \(unescaped: Self.columns) FROM invoices i
       WHERE (\(portal)::text IS NULL OR i.portal_code = \(portal))
         AND (\(query.dossierCode)::text IS NULL OR i.dossier_code = \(query.dossierCode))
-        AND (\(query.createdAfter)::timestamptz IS NULL OR i.created_at > \(query.createdAfter))
+        AND (\(createdFrom)::timestamptz IS NULL OR i.created_at >= \(createdFrom))
         AND (\(query.after)::text IS NULL OR i.id < \(query.after))
         AND (\(status)::text IS NULL OR
              (CASE WHEN i.status = 'open' AND i.expires_at <= \(now) THEN 'expired' ELSE i.status END) = \(status))

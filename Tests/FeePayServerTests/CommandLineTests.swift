@@ -1,0 +1,177 @@
+import FeePayCore
+import FeePayStore
+import Foundation
+import PostgresNIO
+import Testing
+
+#if canImport(FoundationNetworking)
+  import FoundationNetworking
+#endif
+
+/// The `feepay` executable itself, run as a user would run it.
+@Suite(.serialized) struct CommandLineTests {
+  static var binary: URL {
+    if let explicit = ProcessInfo.processInfo.environment["FEEPAY_BINARY"] { return URL(fileURLWithPath: explicit) }
+    // The test bundle sits in the same build folder as the executable.
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+      let candidate = dir.appendingPathComponent("feepay")
+      if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+      dir = dir.deletingLastPathComponent()
+    }
+    return TestEnvironment.packageRoot.appendingPathComponent(".build/debug/feepay")
+  }
+
+  struct Run {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  static func run(_ arguments: [String], environment: [String: String]) throws -> Run {
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env.removeValue(forKey: "DATABASE_URL")
+    for (k, v) in environment { env[k] = v }
+    env["FEEPAY_MIGRATIONS_DIR"] = TestEnvironment.migrationsDirectory.path
+    process.environment = env
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Run(
+      status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+      stderr: String(decoding: e, as: UTF8.self))
+  }
+
+  static func url(for configuration: PostgresClient.Configuration) -> String {
+    if let socket = configuration.unixSocketPath {
+      let dir = (socket as NSString).deletingLastPathComponent
+      let port = socket.split(separator: ".").last.map(String.init) ?? "5432"
+      return "postgres://\(configuration.username)@localhost:\(port)/\(configuration.database ?? "")?host=\(dir)"
+    }
+    let password = configuration.password.map { ":\($0)" } ?? ""
+    return
+      "postgres://\(configuration.username)\(password)@\(configuration.host ?? "127.0.0.1"):\(configuration.port ?? 5432)/\(configuration.database ?? "")?sslmode=disable"
+  }
+
+  @Test func provisioningCommandsWorkAndRefuseBadInput() async throws {
+    let configuration = try await TestEnvironment.shared.makeDatabase(prefix: "feepay_cli")
+    let env = [
+      "DATABASE_URL": Self.url(for: configuration), "FEEPAY_MASTER_KEY": SecretBox.generateMasterKey(),
+      "LOG_LEVEL": "error",
+    ]
+    let migrate = try Self.run(["migrate"], environment: env)
+    #expect(migrate.status == 0, "\(migrate.stderr)")
+    let agency = try Self.run(
+      [
+        "agency", "add", "--code", "HCM-STP", "--name", "Sở Tư pháp TP.HCM", "--tax-code", "0301234567", "--bank-bin",
+        "970436", "--account-number", "0071000123456", "--account-name", "SO TU PHAP TPHCM", "--receipt-series",
+        "C26TAA",
+      ], environment: env)
+    #expect(agency.status == 0, "\(agency.stderr)")
+    let again = try Self.run(
+      [
+        "agency", "add", "--code", "HCM-STP", "--name", "x", "--tax-code", "0301234567", "--bank-bin", "970436",
+        "--account-number", "1", "--account-name", "X", "--receipt-series", "C26TAA",
+      ], environment: env)
+    #expect(again.status != 0)
+    #expect(again.stderr.contains("already exists"))
+    let badTax = try Self.run(
+      [
+        "agency", "add", "--code", "HN-STP", "--name", "x", "--tax-code", "12", "--bank-bin", "970436",
+        "--account-number", "1", "--account-name", "X", "--receipt-series", "C26TAA",
+      ], environment: env)
+    #expect(badTax.status != 0)
+    #expect(badTax.stderr.contains("tax code"))
+    #expect(badTax.stderr.split(separator: "\n").count == 1)
+
+    let portal = try Self.run(
+      [
+        "portal", "add", "--code", "dvc-hcm", "--name", "Cổng DVC", "--agencies", "HCM-STP", "--webhook-url",
+        "https://p.example/h",
+      ],
+      environment: env)
+    #expect(portal.status == 0, "\(portal.stderr)")
+    #expect(portal.stdout.hasPrefix("whsec_"))
+    let unknownAgency = try Self.run(
+      ["portal", "add", "--code", "dvc-x", "--name", "X", "--agencies", "NOPE"], environment: env)
+    #expect(unknownAgency.status != 0)
+    #expect(unknownAgency.stderr.contains("unknown agency NOPE"))
+
+    let key = try Self.run(["key", "create", "--portal", "dvc-hcm"], environment: env)
+    #expect(key.status == 0)
+    let secret = key.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(secret.hasPrefix("fpk_"))
+    let both = try Self.run(["key", "create", "--portal", "dvc-hcm", "--role", "admin"], environment: env)
+    #expect(both.status != 0)
+    let role = try Self.run(["key", "create", "--role", "accountant"], environment: env)
+    #expect(role.status == 0)
+    let list = try Self.run(["key", "list"], environment: env)
+    #expect(list.stdout.contains(String(secret.prefix(12))))
+    #expect(!list.stdout.contains(secret))
+    let revoke = try Self.run(["key", "revoke", String(secret.prefix(12))], environment: env)
+    #expect(revoke.status == 0, "\(revoke.stderr)")
+    let revokeAgain = try Self.run(["key", "revoke", secret], environment: env)
+    #expect(revokeAgain.status != 0)
+    #expect(revokeAgain.stderr.contains("already revoked"))
+    let noMasterKey = try Self.run(
+      ["portal", "add", "--code", "dvc-y", "--name", "Y", "--agencies", "HCM-STP"],
+      environment: ["DATABASE_URL": env["DATABASE_URL"]!, "FEEPAY_MASTER_KEY": "short"])
+    #expect(noMasterKey.status != 0)
+    #expect(noMasterKey.stderr.contains("master key"))
+  }
+
+  /// `feepay serve` without DATABASE_URL: starts its own PostgreSQL, answers ready, stops
+  /// cleanly on SIGTERM (PostgreSQL too), and starts again on the same data.
+  @Test func embeddedPostgresStartsStopsAndRestarts() async throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "feepay-embedded-\(UUID().uuidString.prefix(8))")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let port = Int.random(in: 20000...40000)
+    for round in 0..<2 {
+      let process = Process()
+      process.executableURL = Self.binary
+      process.arguments = ["serve", "--port", "\(port)"]
+      var env = ProcessInfo.processInfo.environment
+      env.removeValue(forKey: "DATABASE_URL")
+      env["FEEPAY_DATA_DIR"] = root.path
+      env["FEEPAY_MIGRATIONS_DIR"] = TestEnvironment.migrationsDirectory.path
+      env["LOG_LEVEL"] = "warning"
+      process.environment = env
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      var ready = false
+      for _ in 0..<120 where !ready {
+        try await Task.sleep(for: .milliseconds(500))
+        ready = await Self.status(of: "http://127.0.0.1:\(port)/health/ready") == 200
+      }
+      #expect(ready, "round \(round): /health/ready never answered 200")
+      if round == 0 {
+        // A second serve on the same folder says clearly that it is in use.
+        let second = try Self.run(["serve", "--port", "\(port + 1)"], environment: ["FEEPAY_DATA_DIR": root.path])
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("in use"))
+      }
+      process.terminate()  // SIGTERM
+      process.waitUntilExit()
+      #expect(process.terminationStatus == 0)
+      let pidFile = root.appendingPathComponent("postgres/data/postmaster.pid")
+      #expect(!FileManager.default.fileExists(atPath: pidFile.path), "PostgreSQL was left running")
+    }
+  }
+
+  static func status(of url: String) async -> Int? {
+    var request = URLRequest(url: URL(string: url)!)
+    request.timeoutInterval = 2
+    guard let (_, response) = try? await URLSession.shared.data(for: request) else { return nil }
+    return (response as? HTTPURLResponse)?.statusCode
+  }
+}

@@ -1,0 +1,91 @@
+import FeePayCore
+import FeePayStore
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import PostgresNIO
+import Testing
+
+@Suite struct IdempotencyTests {
+  @Test func replayReturnsTheFirstResponseByteForByte() async throws {
+    try await withFeePay { world, client in
+      let body = world.invoiceBody(dossier: "IDEM-\(UUID().uuidString.prefix(8))")
+      let first = try await client.createInvoice(body, key: world.portalKey, idempotencyKey: "order-1")
+      #expect(first.status == .created)
+      #expect(first.headers[HTTPField.Name("Idempotent-Replayed")!] == nil)
+      world.clock.advance(by: 3600)
+      let second = try await client.createInvoice(body, key: world.portalKey, idempotencyKey: "order-1")
+      #expect(second.status == .created)
+      #expect(second.bytes == first.bytes)
+      #expect(second.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+
+      let different = try await client.createInvoice(
+        world.invoiceBody { $0["procedure_code"] = "9.999" }, key: world.portalKey, idempotencyKey: "order-1")
+      #expect(different.status == .unprocessableContent)
+      #expect(different.problemCode == "idempotency_key_reused")
+
+      // Keys are per portal: the other portal may use the same key for its own request.
+      let other = try await client.createInvoice(
+        world.invoiceBody(), key: world.otherPortalKey, idempotencyKey: "order-1")
+      #expect(other.status == .created)
+      #expect(other.json["id"] != first.json["id"])
+    }
+  }
+
+  @Test func fiftyConcurrentRequestsWithOneKeyCreateOneInvoice() async throws {
+    try await withFeePay { world, client in
+      let dossier = "RACE-\(UUID().uuidString.prefix(8))"
+      let body = world.invoiceBody(dossier: dossier)
+      let responses = try await withThrowingTaskGroup(of: (HTTPResponse.Status, [UInt8], String?).self) { group in
+        for _ in 0..<50 {
+          group.addTask {
+            let r = try await client.createInvoice(body, key: world.portalKey, idempotencyKey: "race-\(dossier)")
+            return (r.status, r.bytes, r.problemCode)
+          }
+        }
+        return try await group.reduce(into: [(HTTPResponse.Status, [UInt8], String?)]()) { $0.append($1) }
+      }
+      let created = responses.filter { $0.0 == .created }
+      let busy = responses.filter { $0.0 == .conflict }
+      #expect(created.count + busy.count == 50)
+      #expect(created.count >= 1)
+      #expect(Set(created.map(\.1)).count == 1, "every success is the same response")
+      #expect(busy.allSatisfy { $0.2 == "idempotency_request_in_progress" })
+      #expect(try await world.scalar("SELECT count(*)::int FROM invoices WHERE dossier_code = \(dossier)") == 1)
+      #expect(
+        try await world.scalar(
+          "SELECT count(*)::int FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE i.dossier_code = \(dossier)"
+        ) == 1)
+    }
+  }
+
+  @Test func keysOlderThanADayArePrunedAndMayBeReused() async throws {
+    try await withFeePay(isolated: true) { world, client in
+      let invoices = InvoiceStore(
+        database: world.database, ids: IDGenerator(clock: world.clock), presenter: InvoicePresenter(publicBaseURL: "x"))
+      let first = try await client.createInvoice(world.invoiceBody(), key: world.portalKey, idempotencyKey: "daily")
+      world.clock.advance(by: 24 * 3600 + 1)
+      #expect(try await invoices.pruneIdempotencyKeys(now: world.clock.now) >= 1)
+      #expect(
+        try await world.scalar(
+          "SELECT count(*)::int FROM idempotency_keys WHERE portal_code = \(world.portal) AND key = 'daily'") == 0)
+      let reused = try await client.createInvoice(
+        world.invoiceBody { $0["procedure_code"] = "2.000" }, key: world.portalKey, idempotencyKey: "daily")
+      #expect(reused.status == .created)
+      #expect(reused.json["id"] != first.json["id"])
+    }
+  }
+
+  @Test func aFailedRequestFreesItsKey() async throws {
+    try await withFeePay { world, client in
+      // A request that passes validation but fails authorization never claims the key.
+      let refused = try await client.createInvoice(
+        world.invoiceBody { $0["agency_code"] = .string(world.otherAgency) }, key: world.portalKey,
+        idempotencyKey: "retry-me")
+      #expect(refused.status == .forbidden)
+      let accepted = try await client.createInvoice(
+        world.invoiceBody(), key: world.portalKey, idempotencyKey: "retry-me")
+      #expect(accepted.status == .created)
+    }
+  }
+}
