@@ -7,6 +7,10 @@ import Hummingbird
 import Logging
 import PostgresNIO
 
+#if canImport(FoundationNetworking)
+  import FoundationNetworking
+#endif
+
 @main
 struct FeePayCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -18,6 +22,7 @@ struct FeePayCommand: AsyncParsableCommand {
       """,
     subcommands: [
       Serve.self, Migrate.self, AgencyCommand.self, PortalCommand.self, KeyCommand.self, OpenAPI.self,
+      HealthCheck.self,
     ]
   )
 }
@@ -117,4 +122,24 @@ struct OpenAPI: AsyncParsableCommand {
     commandName: "openapi", abstract: "Print the OpenAPI 3.1 document that GET /openapi.yaml serves.")
 
   func run() async throws { print(openAPIDocument, terminator: "") }
+}
+
+struct HealthCheck: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "healthcheck",
+    abstract: "Exit 0 if a running FeePay answers /health/ready (for container health checks).")
+
+  @Option(help: "The readiness URL.")
+  var url = "http://127.0.0.1:\(ProcessInfo.processInfo.environment["FEEPAY_PORT"] ?? "8080")/health/ready"
+
+  func run() async throws {
+    guard let target = URL(string: url) else { throw ValidationError("--url is not a URL") }
+    var request = URLRequest(url: target)
+    request.timeoutInterval = 3
+    let status = try? await (URLSession.shared.data(for: request).1 as? HTTPURLResponse)?.statusCode
+    guard status == 200 else {
+      note("feepay: \(url) answered \(status.map(String.init) ?? "nothing")")
+      throw ExitCode.failure
+    }
+  }
 }

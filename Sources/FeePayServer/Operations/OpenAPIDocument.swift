@@ -1,4 +1,386 @@
 /// The OpenAPI 3.1 document that `GET /openapi.yaml` serves and `feepay openapi` prints.
 public var openAPIDocument: String { OpenAPIDocument.yaml }
 
-enum OpenAPIDocument { static let yaml = "openapi: 3.1.0\n" }
+/// The contract of api.md as built so far. CI validates it with openapi-spec-validator.
+enum OpenAPIDocument {
+  static let yaml = #"""
+    openapi: 3.1.0
+    info:
+      title: FeePay API
+      version: "1.0.0"
+      summary: Cashless fee payments for administrative procedures.
+      description: |
+        Portals create fee invoices for citizens' dossiers; banks post signed callbacks;
+        accountants reconcile. This document describes what is built so far: the invoices API,
+        health and this document. Conventions: JSON bodies with snake_case members; amounts are
+        integers in the currency's minor unit (VND has none: 1 = 1 đồng); timestamps are
+        RFC 3339 and FeePay answers in UTC with whole seconds; ids are opaque strings with a type
+        prefix (`inv_…`). Every response carries `X-Request-Id` (the client's, if it sent one).
+        Errors are RFC 9457 problem documents. Unknown request members are ignored.
+      license:
+        name: Proprietary
+        identifier: LicenseRef-FeePay
+    servers:
+      - url: http://127.0.0.1:8080
+        description: feepay serve on a laptop
+    security:
+      - apiKey: []
+    tags:
+      - name: invoices
+        description: Fee invoices, for portals.
+      - name: operations
+        description: Health and description of the service.
+    paths:
+      /v1/invoices:
+        post:
+          tags: [invoices]
+          operationId: createInvoice
+          summary: Create a fee invoice
+          description: |
+            Portal keys only. Idempotent with Stripe's semantics: the same `Idempotency-Key` and the
+            same body within 24 hours returns the first response again, byte for byte, with
+            `Idempotent-Replayed: true`; the same key with a different body is
+            `422 idempotency_key_reused`; a key whose first request is still running is
+            `409 idempotency_request_in_progress`. Keys are per portal. A request rejected before
+            it is executed (validation, authorization) does not use up its key.
+          parameters:
+            - $ref: "#/components/parameters/IdempotencyKey"
+            - $ref: "#/components/parameters/RequestID"
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: { $ref: "#/components/schemas/NewInvoice" }
+          responses:
+            "201":
+              description: Created (or replayed).
+              headers:
+                Idempotent-Replayed:
+                  description: "`true` when this is the stored response of an earlier request."
+                  schema: { type: string, enum: ["true"] }
+                X-Request-Id: { $ref: "#/components/headers/RequestID" }
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/Invoice" }
+            "400": { $ref: "#/components/responses/Malformed" }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "409": { $ref: "#/components/responses/Conflict" }
+            "413": { $ref: "#/components/responses/TooLarge" }
+            "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+            "422": { $ref: "#/components/responses/Unprocessable" }
+            "503": { $ref: "#/components/responses/Unavailable" }
+        get:
+          tags: [invoices]
+          operationId: listInvoices
+          summary: List invoices, newest first
+          description: A portal sees its own invoices; accountant, auditor and admin keys see all.
+          parameters:
+            - name: dossier_code
+              in: query
+              schema: { type: string, minLength: 1, maxLength: 64 }
+            - name: status
+              in: query
+              description: An open invoice past `expires_at` counts as `expired`.
+              schema: { $ref: "#/components/schemas/InvoiceStatus" }
+            - name: created_after
+              in: query
+              description: Only invoices created after this second (exclusive).
+              schema: { type: string, format: date-time }
+            - $ref: "#/components/parameters/Limit"
+            - $ref: "#/components/parameters/Cursor"
+          responses:
+            "200":
+              description: One page.
+              headers:
+                X-Request-Id: { $ref: "#/components/headers/RequestID" }
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [data, next_cursor]
+                    properties:
+                      data:
+                        type: array
+                        items: { $ref: "#/components/schemas/Invoice" }
+                      next_cursor:
+                        type: [string, "null"]
+                        description: Pass as `cursor` for the next page; `null` on the last page.
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "422": { $ref: "#/components/responses/Unprocessable" }
+      /v1/invoices/{id}:
+        get:
+          tags: [invoices]
+          operationId: getInvoice
+          summary: Get an invoice
+          parameters:
+            - $ref: "#/components/parameters/InvoiceID"
+          responses:
+            "200":
+              description: The invoice.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/Invoice" }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "404": { $ref: "#/components/responses/NotFound" }
+      /v1/invoices/{id}/cancel:
+        post:
+          tags: [invoices]
+          operationId: cancelInvoice
+          summary: Cancel an open invoice
+          description: Only the owning portal, only `open` → `cancelled`. Emits `invoice.cancelled`.
+          parameters:
+            - $ref: "#/components/parameters/InvoiceID"
+          responses:
+            "200":
+              description: The cancelled invoice.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/Invoice" }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "409": { $ref: "#/components/responses/Conflict" }
+      /health/live:
+        get:
+          tags: [operations]
+          operationId: live
+          summary: The process is up
+          security: []
+          responses:
+            "200":
+              description: Live.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/Health" }
+      /health/ready:
+        get:
+          tags: [operations]
+          operationId: ready
+          summary: The database answers and every migration is applied
+          security: []
+          responses:
+            "200":
+              description: Ready.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/Health" }
+            "503": { $ref: "#/components/responses/Unavailable" }
+      /openapi.yaml:
+        get:
+          tags: [operations]
+          operationId: openapi
+          summary: This document
+          security: []
+          responses:
+            "200":
+              description: OpenAPI 3.1 in YAML.
+              content:
+                application/yaml:
+                  schema: { type: string }
+    components:
+      securitySchemes:
+        apiKey:
+          type: http
+          scheme: bearer
+          bearerFormat: "fpk_ followed by 43 base64url characters"
+          description: |
+            `Authorization: Bearer fpk_…`. Keys are created with `feepay key create` and belong to a
+            portal (role `portal`) or carry the role `accountant`, `auditor` or `admin`.
+      parameters:
+        IdempotencyKey:
+          name: Idempotency-Key
+          in: header
+          required: true
+          schema: { type: string, minLength: 1, maxLength: 255, pattern: "^[\\x20-\\x7E]+$" }
+        RequestID:
+          name: X-Request-Id
+          in: header
+          required: false
+          description: Echoed in the response and in FeePay's logs (1-128 printable ASCII characters).
+          schema: { type: string, maxLength: 128 }
+        InvoiceID:
+          name: id
+          in: path
+          required: true
+          schema: { type: string, examples: ["inv_01m8kvjq4pe8d94x57xsswyq8x"] }
+        Limit:
+          name: limit
+          in: query
+          schema: { type: integer, minimum: 1, maximum: 100, default: 50 }
+        Cursor:
+          name: cursor
+          in: query
+          description: The `next_cursor` of the previous page.
+          schema: { type: string }
+      headers:
+        RequestID:
+          description: The request's id (the client's `X-Request-Id`, or a new one).
+          schema: { type: string }
+      responses:
+        Malformed:
+          description: "`malformed_request`: not JSON, not an object, or a required header is missing."
+          content:
+            application/problem+json:
+              schema: { $ref: "#/components/schemas/Problem" }
+        Unauthenticated:
+          description: "`unauthenticated`: no key, an unknown key or a revoked key."
+          headers:
+            WWW-Authenticate:
+              schema: { type: string, enum: [Bearer] }
+          content:
+            application/problem+json:
+              schema: { $ref: "#/components/schemas/Problem" }
+        Forbidden:
+          description: "`forbidden`: the key's role or agencies do not allow this."
+          content:
+            application/problem+json:
+              schema: { $ref: "#/components/schemas/Problem" }
+        NotFound:
+          description: "`not_found`: no such object visible to this key."
+          content:
+            application/problem+json:
+              schema: { $ref: "#/components/schemas/Problem" }
+        Conflict:
+          description: "`invoice_not_open`, `idempotency_request_in_progress` or `conflict`."
+          content:
+            application/problem+json:
+              schema: { $ref: "#/components/schemas/Problem" }
+        TooLarge:
+          description: "`payload_too_large`: the JSON body is over 1 MiB."
+          content:
+            application/problem+json:
+              schema: { $ref: "#/components/schemas/Problem" }
+        UnsupportedMediaType:
+          description: "`unsupported_media_type`: send `Content-Type: application/json`."
+          content:
+            application/problem+json:
+              schema: { $ref: "#/components/schemas/Problem" }
+        Unprocessable:
+          description: "`validation_failed` (with `errors[]`) or `idempotency_key_reused`."
+          content:
+            application/problem+json:
+              schema: { $ref: "#/components/schemas/Problem" }
+        Unavailable:
+          description: "`unavailable`: the database cannot be reached; nothing was changed."
+          content:
+            application/problem+json:
+              schema: { $ref: "#/components/schemas/Problem" }
+      schemas:
+        InvoiceStatus:
+          type: string
+          enum: [open, paid, expired, cancelled, refunded]
+        Payer:
+          type: object
+          required: [name]
+          properties:
+            name: { type: string, minLength: 1, maxLength: 200, description: "Normalized to NFC; 1-200 characters." }
+            id_number: { type: [string, "null"], pattern: "^[A-Za-z0-9]{1,20}$" }
+            email: { type: [string, "null"], format: email, maxLength: 254 }
+            phone: { type: [string, "null"], pattern: "^\\+?[0-9]{8,15}$" }
+        NewLine:
+          type: object
+          required: [fee_code, description, quantity, unit_amount]
+          properties:
+            fee_code: { type: string, pattern: "^[A-Za-z0-9._-]{1,32}$" }
+            description: { type: string, minLength: 1, maxLength: 500 }
+            quantity: { type: integer, minimum: 1, maximum: 10000 }
+            unit_amount: { type: integer, minimum: 1, maximum: 1000000000000 }
+        Line:
+          allOf:
+            - $ref: "#/components/schemas/NewLine"
+            - type: object
+              required: [amount]
+              properties:
+                amount: { type: integer, description: "quantity × unit_amount" }
+        NewInvoice:
+          type: object
+          required: [agency_code, dossier_code, procedure_code, payer, lines]
+          properties:
+            agency_code: { type: string, description: "An agency this portal may bill for." }
+            dossier_code: { type: string, pattern: "^[A-Za-z0-9._/-]{1,64}$" }
+            procedure_code: { type: string, pattern: "^[A-Za-z0-9._/-]{1,64}$" }
+            payer: { $ref: "#/components/schemas/Payer" }
+            lines:
+              type: array
+              minItems: 1
+              maxItems: 100
+              items: { $ref: "#/components/schemas/NewLine" }
+            currency: { type: string, enum: [VND], default: VND }
+            expires_at:
+              type: string
+              format: date-time
+              description: In the future and at most 90 days ahead; default 72 hours from now.
+            metadata:
+              type: object
+              maxProperties: 20
+              description: At most 20 keys of 1-40 characters, string values of at most 500 characters, 4 KiB in all.
+              additionalProperties: { type: string, maxLength: 500 }
+          examples:
+            - agency_code: HCM-STP
+              dossier_code: 000.00.12.H29-261129-0001
+              procedure_code: "1.001234"
+              payer: { name: "Nguyễn Văn An", id_number: "079123456789" }
+              lines:
+                - { fee_code: LPHT-01, description: "Lệ phí cấp bản sao trích lục hộ tịch", quantity: 2, unit_amount: 8000 }
+        Invoice:
+          type: object
+          required: [id, status, agency_code, dossier_code, procedure_code, payer, lines, total_amount, currency,
+            payment_code, payment_url, vietqr, expires_at, created_at, paid_at, cancelled_at, receipt_id, metadata]
+          properties:
+            id: { type: string, examples: ["inv_01m8kvjq4pe8d94x57xsswyq8x"] }
+            status: { $ref: "#/components/schemas/InvoiceStatus" }
+            agency_code: { type: string }
+            dossier_code: { type: string }
+            procedure_code: { type: string }
+            payer: { $ref: "#/components/schemas/Payer" }
+            lines:
+              type: array
+              items: { $ref: "#/components/schemas/Line" }
+            total_amount: { type: integer, minimum: 1 }
+            currency: { type: string, enum: [VND] }
+            payment_code:
+              type: string
+              pattern: "^[0-9A-HJKMNP-TV-Z]{11}$"
+              description: What the citizen's transfer memo carries; Crockford base32 with a Luhn mod 32 check character.
+            payment_url: { type: string, format: uri }
+            vietqr: { type: string, description: "Dynamic VietQR (EMVCo) payload for the agency's account." }
+            expires_at: { type: string, format: date-time }
+            created_at: { type: string, format: date-time }
+            paid_at: { type: [string, "null"], format: date-time }
+            cancelled_at: { type: [string, "null"], format: date-time }
+            receipt_id: { type: [string, "null"] }
+            metadata:
+              type: object
+              additionalProperties: { type: string }
+        Health:
+          type: object
+          required: [status]
+          properties:
+            status: { type: string, enum: [live, ready] }
+        Problem:
+          type: object
+          description: RFC 9457 problem details.
+          required: [type, title, status, detail, code, request_id]
+          properties:
+            type: { type: string, format: uri, examples: ["urn:feepay:problem:validation_failed"] }
+            title: { type: string }
+            status: { type: integer }
+            detail: { type: string }
+            code:
+              type: string
+              enum: [malformed_request, unauthenticated, forbidden, not_found, conflict, invoice_not_open,
+                idempotency_request_in_progress, idempotency_key_reused, payload_too_large, unsupported_media_type,
+                validation_failed, unavailable, internal_error]
+            request_id: { type: string }
+            errors:
+              type: array
+              items:
+                type: object
+                required: [detail]
+                properties:
+                  pointer: { type: string, description: "RFC 6901 JSON Pointer into the request body." }
+                  parameter: { type: string, description: "A query parameter or header." }
+                  detail: { type: string }
+    """#
+}
