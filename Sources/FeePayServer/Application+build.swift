@@ -1,7 +1,9 @@
 public import FeePayCore
 public import FeePayStore
+import HTTPTypes
 public import Hummingbird
 public import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// Everything `buildApplication` needs to know, with production defaults.
@@ -18,6 +20,8 @@ public struct AppConfiguration: Sendable {
   /// Apply migrations before serving.
   public var migrateOnStart = true
   public var readinessTimeout: Duration = .seconds(2)
+  /// VNPay's payment page (sandbox by default; production is https://pay.vnpay.vn/vpcpay.html).
+  public var vnpayGateway = "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html"
 
   public init() {}
 }
@@ -26,8 +30,8 @@ public struct AppConfiguration: Sendable {
 /// database pool first, then the background workers; the HTTP server starts last and, on
 /// shutdown, drains before the pool closes).
 public func buildApplication(
-  configuration: AppConfiguration, database: Database, migrator: Migrator, clock: any WallClock = SystemClock(),
-  logger: Logger
+  configuration: AppConfiguration, database: Database, migrator: Migrator, secrets: SecretBox,
+  clock: any WallClock = SystemClock(), metrics: AppMetrics = AppMetrics(), logger: Logger
 ) -> some ApplicationProtocol {
   let ids = IDGenerator(clock: clock)
   let presenter = InvoicePresenter(publicBaseURL: configuration.publicBaseURL)
@@ -35,14 +39,27 @@ public func buildApplication(
     database: database, ids: ids, presenter: presenter, paymentCodePrefix: configuration.paymentCodePrefix)
   let provisioning = ProvisioningStore(database: database, ids: ids)
   let authenticator = Authenticator(provisioning: provisioning)
+  let connectors = ConnectorStore(database: database, secrets: secrets)
+  let payments = PaymentStore(
+    database: database, ids: ids, presenter: presenter, paymentCodePrefix: configuration.paymentCodePrefix)
 
   let router = Router(context: AppRequestContext.self)
   router.add(middleware: RequestMiddleware())
   OperationsRoutes(database: database, migrator: migrator, readinessTimeout: configuration.readinessTimeout)
     .add(to: router)
+  router.get("/metrics") { _, _ in
+    var headers = HTTPFields()
+    headers[.contentType] = "text/plain; version=0.0.4"
+    return Response(
+      status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+  }
   InvoiceRoutes(
     invoices: invoices, presenter: presenter, authenticator: authenticator, clock: clock,
-    rules: configuration.invoiceRules
+    rules: configuration.invoiceRules, connectors: connectors, vnpayGateway: configuration.vnpayGateway
+  ).add(to: router)
+  CallbackRoutes(connectors: connectors, payments: payments, clock: clock, metrics: metrics).add(to: router)
+  AccountingRoutes(
+    payments: payments, ledger: LedgerStore(database: database, ids: ids), authenticator: authenticator, clock: clock
   ).add(to: router)
 
   var services: [any Service] = [database.client]

@@ -22,7 +22,7 @@ struct FeePayCommand: AsyncParsableCommand {
       """,
     subcommands: [
       Serve.self, Migrate.self, AgencyCommand.self, PortalCommand.self, KeyCommand.self, OpenAPI.self,
-      HealthCheck.self,
+      ConnectorCommand.self, BankCommand.self, Demo.self, HealthCheck.self,
     ]
   )
 }
@@ -90,10 +90,12 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.paymentCodePrefix = prefix
       }
+      if let gateway = runtime.environment["FEEPAY_VNPAY_URL"] { configuration.vnpayGateway = gateway }
+      let secrets = try runtime.secrets()
       let database = Database(configuration: postgres, poolSize: runtime.poolSize, logger: logger)
       let app = buildApplication(
-        configuration: configuration, database: database, migrator: try runtime.migrator(), clock: runtime.clock,
-        logger: logger)
+        configuration: configuration, database: database, migrator: try runtime.migrator(), secrets: secrets,
+        clock: runtime.clock, logger: logger)
       try await app.runService()
     }
   }

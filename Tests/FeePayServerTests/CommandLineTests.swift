@@ -121,6 +121,30 @@ import Testing
     let revokeAgain = try Self.run(["key", "revoke", secret], environment: env)
     #expect(revokeAgain.status != 0)
     #expect(revokeAgain.stderr.contains("already revoked"))
+    let connector = try Self.run(
+      [
+        "connector", "add", "--code", "vcb", "--kind", "standard-webhooks", "--secret", WebhookSecret.generate(),
+        "--agencies", "HCM-STP",
+      ],
+      environment: env)
+    #expect(connector.status == 0, "\(connector.stderr)")
+    for bad in [
+      ["--code", "x1", "--kind", "paypal"], ["--code", "x2", "--kind", "standard-webhooks"],
+      ["--code", "x3", "--kind", "standard-webhooks", "--secret", "not-a-secret"],
+      ["--code", "x4", "--kind", "standard-webhooks-ed25519", "--public-key", "whpk_short"],
+      ["--code", "x5", "--kind", "vnpay", "--hash-secret", "SECRETSECRET"],
+      ["--code", "vcb", "--kind", "vnpay", "--tmn-code", "T", "--hash-secret", "SECRETSECRET"],
+    ] {
+      let r = try Self.run(["connector", "add"] + bad, environment: env)
+      #expect(r.status != 0, "\(bad)")
+      #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+    }
+    let rotated = try Self.run(["connector", "rotate-secret", "--code", "vcb", "--grace-hours", "2"], environment: env)
+    #expect(rotated.status == 0, "\(rotated.stderr)")
+    #expect(rotated.stdout.hasPrefix("whsec_"))
+    let connectors = try Self.run(["connector", "list"], environment: env)
+    #expect(connectors.stdout.contains("vcb\tstandard-webhooks\tHCM-STP"))
+    #expect(!connectors.stdout.contains("whsec_"))
     let noMasterKey = try Self.run(
       ["portal", "add", "--code", "dvc-y", "--name", "Y", "--agencies", "HCM-STP"],
       environment: ["DATABASE_URL": env["DATABASE_URL"]!, "FEEPAY_MASTER_KEY": "short"])
@@ -155,6 +179,11 @@ import Testing
       }
       #expect(ready, "round \(round): /health/ready never answered 200")
       if round == 0 {
+        // The demo walks an invoice through payment against the running service.
+        let demo = try Self.run(
+          ["demo", "--url", "http://127.0.0.1:\(port)"], environment: ["FEEPAY_DATA_DIR": root.path])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        #expect(demo.stdout.contains("is now paid"), "\(demo.stdout)")
         // A second serve on the same folder says clearly that it is in use.
         let second = try Self.run(["serve", "--port", "\(port + 1)"], environment: ["FEEPAY_DATA_DIR": root.path])
         #expect(second.status != 0)

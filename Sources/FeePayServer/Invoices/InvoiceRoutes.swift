@@ -13,6 +13,8 @@ struct InvoiceRoutes: Sendable {
   let authenticator: Authenticator
   let clock: any WallClock
   let rules: InvoiceRules
+  let connectors: ConnectorStore
+  let vnpayGateway: String
 
   static let readers: Set<Role> = [.portal, .accountant, .auditor, .admin]
 
@@ -21,6 +23,55 @@ struct InvoiceRoutes: Sendable {
     router.get("/v1/invoices") { request, context in try await list(request, context) }
     router.get("/v1/invoices/:id") { request, context in try await get(request, context) }
     router.post("/v1/invoices/:id/cancel") { request, context in try await cancel(request, context) }
+    router.get("/v1/invoices/:id/checkout") { request, context in try await checkout(request, context) }
+  }
+
+  struct Checkout: Encodable {
+    var connector: String
+    var url: String
+    var expiresAt: String
+
+    enum CodingKeys: String, CodingKey {
+      case connector, url
+      case expiresAt = "expires_at"
+    }
+  }
+
+  /// The signed VNPay payment URL for an open invoice of the caller's portal.
+  func checkout(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    let principal = try await authenticator.principal(request, roles: [.portal])
+    let id = try context.parameters.require("id")
+    let parameters = request.uri.queryParameters
+    let now = clock.now
+    guard let invoice = try await invoices.get(id, visibleTo: principal) else { throw FeePayError.notFound("invoice") }
+    var errors: [FieldError] = []
+    let connectorCode = parameters.get("connector") ?? ""
+    let returnURL = parameters.get("return_url") ?? ""
+    if ProvisioningRules.webhookURL(returnURL) != nil {
+      errors.append(FieldError(parameter: "return_url", "must be an http(s) URL"))
+    }
+    let connector = try await connectors.connector(connectorCode, now: now)
+    if connector?.kind != .vnpay { errors.append(FieldError(parameter: "connector", "must name a vnpay connector")) }
+    if !errors.isEmpty { throw FeePayError.validation(errors) }
+    guard invoice.status(at: now) == .open else {
+      throw FeePayError(
+        .invoiceNotOpen, "Invoice \(id) is \(invoice.status(at: now).rawValue); only an open invoice can be paid.")
+    }
+    guard let connector, let tmn = connector.tmnCode, let secret = connector.secrets.first,
+      connector.mayCollect(for: invoice.agencyCode)
+    else {
+      throw FeePayError(.forbidden, "Connector \(connectorCode) may not collect for agency \(invoice.agencyCode).")
+    }
+    let ip = parameters.get("ip_addr").flatMap { $0.isPrintableASCII && $0.utf8.count <= 45 ? $0 : nil } ?? "127.0.0.1"
+    let url = VNPay.paymentURL(
+      gateway: vnpayGateway, tmnCode: tmn, secret: secret, paymentCode: invoice.paymentCode,
+      amount: invoice.totalAmount,
+      orderInfo: "Thanh toan \(invoice.paymentCode)", returnURL: returnURL, ipAddress: ip, createdAt: now,
+      expiresAt: min(invoice.expiresAt, now.addingTimeInterval(15 * 60)))
+    return .json(
+      Checkout(
+        connector: connector.code, url: url,
+        expiresAt: Timestamp.format(min(invoice.expiresAt, now.addingTimeInterval(15 * 60)))))
   }
 
   func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {

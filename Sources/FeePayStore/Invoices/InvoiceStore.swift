@@ -237,6 +237,13 @@ public struct InvoiceStore: Sendable {
     return try rows.first.map(Self.decode)
   }
 
+  /// The invoice a payment code names, whoever owns it (operators' tools only).
+  public func find(paymentCode: PaymentCode) async throws -> Invoice? {
+    let rows = try await database.query(
+      "SELECT \(unescaped: Self.columns) FROM invoices i WHERE i.payment_code = \(paymentCode.value)")
+    return try rows.first.map(Self.decode)
+  }
+
   /// One page of invoices, newest first, and whether there is another page.
   public func list(_ query: InvoiceQuery, visibleTo principal: Principal, now: Date) async throws -> (
     [Invoice], hasMore: Bool

@@ -80,6 +80,7 @@ actor TestEnvironment {
 }
 
 /// Runs `body` with a running PostgresClient for `configuration`.
+@discardableResult
 func withClient<T: Sendable>(
   _ configuration: PostgresClient.Configuration, _ body: @Sendable (PostgresClient) async throws -> T
 ) async throws -> T {

@@ -14,6 +14,7 @@ import PostgresNIO
 struct TestWorld: Sendable {
   let database: Database
   let clock: ManualClock
+  let secrets: SecretBox
   let agency: String
   let otherAgency: String
   let portal: String
@@ -23,10 +24,10 @@ struct TestWorld: Sendable {
   let accountantKey: String
   let auditorKey: String
 
-  static func seed(database: Database, clock: ManualClock) async throws -> TestWorld {
+  static func seed(database: Database, clock: ManualClock, secrets: SecretBox? = nil) async throws -> TestWorld {
     let store = ProvisioningStore(database: database, ids: IDGenerator(clock: clock))
     let tag = String(UInt64.random(in: 0...UInt64.max), radix: 36).uppercased()
-    let secrets = try SecretBox(base64: SecretBox.generateMasterKey())
+    let secrets = try secrets ?? SecretBox(base64: SecretBox.generateMasterKey())
     let now = clock.now
     let agency = "AG-\(tag)"
     let otherAgency = "OA-\(tag)"
@@ -46,7 +47,7 @@ struct TestWorld: Sendable {
       code: otherPortal, name: "Other portal", agencies: [agency, otherAgency], webhookURL: nil, secrets: secrets,
       actor: "test", at: now)
     return TestWorld(
-      database: database, clock: clock, agency: agency, otherAgency: otherAgency, portal: portal,
+      database: database, clock: clock, secrets: secrets, agency: agency, otherAgency: otherAgency, portal: portal,
       otherPortal: otherPortal,
       portalKey: try await store.createKey(role: .portal, portalCode: portal, label: nil, actor: "test", at: now)
         .secret,
@@ -108,12 +109,13 @@ func withFeePay(
   appConfiguration.publicBaseURL = "https://pay.example.vn"
   appConfiguration.port = 0
   configure(&appConfiguration)
+  let secrets = try SecretBox(base64: SecretBox.generateMasterKey())
   let app = buildApplication(
     configuration: appConfiguration, database: database,
-    migrator: try Migrator(directory: TestEnvironment.migrationsDirectory), clock: clock, logger: TestEnvironment.logger
-  )
+    migrator: try Migrator(directory: TestEnvironment.migrationsDirectory), secrets: secrets, clock: clock,
+    logger: TestEnvironment.logger)
   try await app.test(kind) { client in
-    let world = try await TestWorld.seed(database: database, clock: clock)
+    let world = try await TestWorld.seed(database: database, clock: clock, secrets: secrets)
     try await test(world, client)
   }
 }

@@ -1,0 +1,103 @@
+import FeePayCore
+import FeePayStore
+import Foundation
+import Hummingbird
+
+/// Read-only views for accountants and auditors: payment exceptions and the ledger.
+struct AccountingRoutes: Sendable {
+  let payments: PaymentStore
+  let ledger: LedgerStore
+  let authenticator: Authenticator
+  let clock: any WallClock
+
+  static let readers: Set<Role> = [.accountant, .auditor, .admin]
+
+  func add(to router: Router<AppRequestContext>) {
+    router.get("/v1/exceptions") { request, _ in try await exceptions(request) }
+    router.get("/v1/ledger/balances") { request, _ in try await balances(request) }
+    router.get("/v1/ledger/entries") { request, _ in try await entries(request) }
+  }
+
+  func exceptions(_ request: Request) async throws -> Response {
+    _ = try await authenticator.principal(request, roles: Self.readers)
+    let parameters = request.uri.queryParameters
+    var query = PaymentStore.ExceptionQuery()
+    var errors: [FieldError] = []
+    if let status = parameters.get("status") {
+      if ["open", "resolved"].contains(status) {
+        query.status = status
+      } else {
+        errors.append(FieldError(parameter: "status", "must be open or resolved"))
+      }
+    }
+    if let connector = parameters.get("connector") { query.connector = connector }
+    if let day = parameters.get("business_date") {
+      if let date = BusinessDate(day) {
+        query.businessDate = date
+      } else {
+        errors.append(FieldError(parameter: "business_date", "must be a date YYYY-MM-DD"))
+      }
+    }
+    query.limit = try Self.limit(parameters.get("limit"), errors: &errors)
+    if let cursor = parameters.get("cursor") {
+      if let after = Cursor.read(cursor) {
+        query.after = after
+      } else {
+        errors.append(FieldError(parameter: "cursor", "is not a cursor this API returned"))
+      }
+    }
+    if !errors.isEmpty { throw FeePayError.validation(errors) }
+    let (items, hasMore) = try await payments.exceptions(query)
+    return .json(Page(data: items, nextCursor: hasMore ? items.last.map { Cursor.make(after: $0.id) } : nil))
+  }
+
+  func balances(_ request: Request) async throws -> Response {
+    _ = try await authenticator.principal(request, roles: Self.readers)
+    var asOf = clock.now
+    if let text = request.uri.queryParameters.get("as_of") {
+      guard let date = Timestamp.parse(text) else {
+        throw FeePayError.validation([FieldError(parameter: "as_of", "must be an RFC 3339 timestamp with an offset")])
+      }
+      asOf = date
+    }
+    let rows = try await ledger.balances(asOf: asOf)
+    return .json(BalancesPage(asOf: Timestamp.format(asOf), data: rows))
+  }
+
+  struct BalancesPage: Encodable {
+    var asOf: String
+    var data: [LedgerStore.Balance]
+
+    enum CodingKeys: String, CodingKey {
+      case data
+      case asOf = "as_of"
+    }
+  }
+
+  func entries(_ request: Request) async throws -> Response {
+    _ = try await authenticator.principal(request, roles: Self.readers)
+    let parameters = request.uri.queryParameters
+    var errors: [FieldError] = []
+    let limit = try Self.limit(parameters.get("limit"), errors: &errors)
+    var after: Int64?
+    if let cursor = parameters.get("cursor") {
+      if let text = Cursor.read(cursor), let id = Int64(text) {
+        after = id
+      } else {
+        errors.append(FieldError(parameter: "cursor", "is not a cursor this API returned"))
+      }
+    }
+    if !errors.isEmpty { throw FeePayError.validation(errors) }
+    let (items, hasMore) = try await ledger.entries(account: parameters.get("account"), after: after, limit: limit)
+    return .json(Page(data: items, nextCursor: hasMore ? items.last.map { Cursor.make(after: String($0.id)) } : nil))
+  }
+
+  static func limit(_ text: String?, errors: inout [FieldError]) throws -> Int {
+    guard let text else { return 50 }
+    guard let n = Int(text), (1...100).contains(n) else {
+      errors.append(FieldError(parameter: "limit", "must be an integer from 1 to 100"))
+      return 50
+    }
+    return n
+  }
+}

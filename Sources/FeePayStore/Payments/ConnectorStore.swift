@@ -1,0 +1,187 @@
+public import FeePayCore
+public import Foundation
+import Logging
+import PostgresNIO
+
+/// Banks and gateways, and the material that verifies their callbacks. HMAC secrets are
+/// stored sealed under the master key; Ed25519 public keys as they are.
+public struct ConnectorStore: Sendable {
+  let database: Database
+  let secrets: SecretBox
+
+  public init(database: Database, secrets: SecretBox) {
+    self.database = database
+    self.secrets = secrets
+  }
+
+  static func context(_ code: String) -> String { "connector:\(code):secret" }
+
+  /// What an operator gives `feepay connector add`.
+  public struct NewConnector: Sendable {
+    public var code: String
+    public var kind: ConnectorKind
+    public var secret: String?
+    public var publicKey: String?
+    public var tmnCode: String?
+    public var agencies: [String]
+
+    public init(
+      code: String, kind: ConnectorKind, secret: String?, publicKey: String?, tmnCode: String?, agencies: [String]
+    ) {
+      self.code = code
+      self.kind = kind
+      self.secret = secret
+      self.publicKey = publicKey
+      self.tmnCode = tmnCode
+      self.agencies = agencies
+    }
+
+    /// The first reason this connector cannot be added, or `nil`.
+    public var problem: String? {
+      if let p = ProvisioningRules.portalCode(code) { return p.replacingOccurrences(of: "portal", with: "connector") }
+      switch kind {
+      case .standardWebhooks:
+        guard let secret, secret.hasPrefix("whsec_"), StandardWebhooks.secretBytes(secret) != nil else {
+          return "a standard-webhooks connector needs --secret whsec_<base64 of at least 16 bytes>"
+        }
+        if publicKey != nil || tmnCode != nil { return "--public-key and --tmn-code do not apply to standard-webhooks" }
+      case .standardWebhooksEd25519:
+        guard let publicKey, StandardWebhooks.keyBytes(publicKey, prefix: "whpk_") != nil else {
+          return "a standard-webhooks-ed25519 connector needs --public-key whpk_<base64 of 32 bytes>"
+        }
+        if secret != nil || tmnCode != nil {
+          return "--secret and --tmn-code do not apply to standard-webhooks-ed25519"
+        }
+      case .vnpay:
+        guard let tmnCode, (1...32).contains(tmnCode.utf8.count), tmnCode.isPrintableASCII else {
+          return "a vnpay connector needs --tmn-code"
+        }
+        guard let secret, (8...256).contains(secret.utf8.count), secret.isPrintableASCII else {
+          return "a vnpay connector needs --hash-secret (8-256 printable ASCII characters)"
+        }
+        if publicKey != nil { return "--public-key does not apply to vnpay" }
+      }
+      return nil
+    }
+  }
+
+  public func add(_ new: NewConnector, actor: String, at now: Date) async throws {
+    if let problem = new.problem { throw FeePayError(.validationFailed, problem) }
+    let sealed = new.secret.map { Data(secrets.seal($0, context: Self.context(new.code))) }
+    do {
+      try await database.transaction { c in
+        if !new.agencies.isEmpty {
+          let known = try await c.query(
+            "SELECT code FROM agencies WHERE code = ANY(\(new.agencies))", logger: database.logger
+          ).collect().map { try $0.decode(String.self) }
+          if let unknown = new.agencies.first(where: { !known.contains($0) }) {
+            throw FeePayError(.validationFailed, "unknown agency \(unknown)")
+          }
+        }
+        try await c.query(
+          """
+          INSERT INTO connectors (code, kind, secret_sealed, public_key, tmn_code, created_at)
+          VALUES (\(new.code), \(new.kind.rawValue), \(sealed), \(new.publicKey), \(new.tmnCode), \(now))
+          """, logger: database.logger)
+        try await c.query(
+          """
+          INSERT INTO connector_agencies (connector_code, agency_code)
+          SELECT \(new.code), a FROM unnest(\(Array(Set(new.agencies)))::text[]) AS a
+          """, logger: database.logger)
+        try await AuditLog.append(
+          on: c, logger: database.logger, at: now, actor: actor, action: "connector.add",
+          subject: "connector:\(new.code)",
+          summary: ["kind": .string(new.kind.rawValue), "agencies": .array(new.agencies.map(JSONValue.string))])
+      }
+    } catch let error as FeePayError where error.code == .conflict {
+      throw FeePayError(.conflict, "connector \(new.code) already exists")
+    }
+  }
+
+  /// Replaces an HMAC connector's secret (or an Ed25519 connector's public key). The old
+  /// one keeps verifying until `graceUntil`, so that a bank can switch without a gap.
+  public func rotate(
+    code: String, newSecret: String?, newPublicKey: String?, graceUntil: Date, actor: String, at now: Date
+  )
+    async throws
+  {
+    try await database.transaction { c in
+      let rows = try await c.query(
+        "SELECT kind, secret_sealed, public_key FROM connectors WHERE code = \(code) FOR UPDATE",
+        logger: database.logger
+      ).collect()
+      guard let row = rows.first else { throw FeePayError(.notFound, "no connector \(code)") }
+      let (kindText, sealed, publicKey) = try row.decode((String, Data?, String?).self)
+      let kind = ConnectorKind(rawValue: kindText) ?? .standardWebhooks
+      let check = NewConnector(
+        code: code, kind: kind, secret: kind == .standardWebhooksEd25519 ? nil : newSecret,
+        publicKey: kind == .standardWebhooksEd25519 ? newPublicKey : nil,
+        tmnCode: kind == .vnpay ? "rotate" : nil, agencies: [])
+      if let problem = check.problem { throw FeePayError(.validationFailed, problem) }
+      if kind == .standardWebhooksEd25519 {
+        try await c.query(
+          """
+          UPDATE connectors SET previous_public_key = \(publicKey), public_key = \(newPublicKey),
+                 previous_valid_until = \(graceUntil) WHERE code = \(code)
+          """, logger: database.logger)
+      } else {
+        let newSealed = Data(secrets.seal(newSecret ?? "", context: Self.context(code)))
+        try await c.query(
+          """
+          UPDATE connectors SET previous_secret_sealed = \(sealed), secret_sealed = \(newSealed),
+                 previous_valid_until = \(graceUntil) WHERE code = \(code)
+          """, logger: database.logger)
+      }
+      try await AuditLog.append(
+        on: c, logger: database.logger, at: now, actor: actor, action: "connector.rotate", subject: "connector:\(code)",
+        summary: ["previous_valid_until": .string(Timestamp.format(graceUntil))])
+    }
+  }
+
+  /// The connector with its secrets opened, or `nil`. A previous secret is included only
+  /// while its grace period lasts.
+  public func connector(_ code: String, now: Date) async throws -> Connector? {
+    let rows = try await database.query(
+      """
+      SELECT c.kind, c.secret_sealed, c.previous_secret_sealed, c.public_key, c.previous_public_key,
+             c.previous_valid_until, c.tmn_code,
+             coalesce(array_agg(ca.agency_code) FILTER (WHERE ca.agency_code IS NOT NULL), '{}')
+      FROM connectors c LEFT JOIN connector_agencies ca ON ca.connector_code = c.code
+      WHERE c.code = \(code) GROUP BY c.code
+      """)
+    guard let row = rows.first else { return nil }
+    let (kind, sealed, previousSealed, publicKey, previousKey, validUntil, tmn, agencies) = try row.decode(
+      (String, Data?, Data?, String?, String?, Date?, String?, [String]).self)
+    let inGrace = validUntil.map { now < $0 } ?? false
+    var secretList: [String] = []
+    if let sealed { secretList.append(try secrets.open(Array(sealed), context: Self.context(code))) }
+    if inGrace, let previousSealed {
+      secretList.append(try secrets.open(Array(previousSealed), context: Self.context(code)))
+    }
+    return Connector(
+      code: code, kind: ConnectorKind(rawValue: kind) ?? .standardWebhooks, secrets: secretList,
+      publicKeys: [publicKey, inGrace ? previousKey : nil].compactMap { $0 }, tmnCode: tmn, agencies: Set(agencies))
+  }
+
+  /// Connectors as `feepay connector list` shows them (no secrets).
+  public struct Summary: Sendable {
+    public var code: String
+    public var kind: String
+    public var agencies: [String]
+    public var previousValidUntil: Date?
+  }
+
+  public func list() async throws -> [Summary] {
+    let rows = try await database.query(
+      """
+      SELECT c.code, c.kind, c.previous_valid_until,
+             coalesce(array_agg(ca.agency_code ORDER BY ca.agency_code) FILTER (WHERE ca.agency_code IS NOT NULL), '{}')
+      FROM connectors c LEFT JOIN connector_agencies ca ON ca.connector_code = c.code
+      GROUP BY c.code ORDER BY c.code
+      """)
+    return try rows.map {
+      let (code, kind, until, agencies) = try $0.decode((String, String, Date?, [String]).self)
+      return Summary(code: code, kind: kind, agencies: agencies, previousValidUntil: until)
+    }
+  }
+}

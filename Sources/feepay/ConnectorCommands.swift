@@ -1,0 +1,216 @@
+import ArgumentParser
+import FeePayCore
+import FeePayStore
+import Foundation
+
+#if canImport(FoundationNetworking)
+  import FoundationNetworking
+#endif
+
+struct ConnectorCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "connector", abstract: "Banks and payment gateways that post callbacks.",
+    subcommands: [Add.self, List.self, RotateSecret.self])
+
+  struct Add: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Add a connector.")
+
+    @Option(help: "Connector code, e.g. vcb; callbacks go to /v1/callbacks/<code>.") var code: String
+    @Option(help: "standard-webhooks, standard-webhooks-ed25519 or vnpay.") var kind: String
+    @Option(help: "HMAC secret for standard-webhooks (whsec_…).") var secret: String?
+    @Option(help: "The bank's Ed25519 public key (whpk_…).") var publicKey: String?
+    @Option(help: "VNPay terminal code.") var tmnCode: String?
+    @Option(help: "VNPay hash secret.") var hashSecret: String?
+    @Option(help: "Comma-separated agencies whose money it may collect (default: all).") var agencies: String?
+
+    func run() async throws {
+      let runtime = Runtime(logger: commandLogger())
+      try await reportingErrors {
+        guard let kind = ConnectorKind(rawValue: kind) else {
+          throw FeePayError(.validationFailed, "--kind must be standard-webhooks, standard-webhooks-ed25519 or vnpay")
+        }
+        if secret != nil, hashSecret != nil {
+          throw FeePayError(.validationFailed, "give --secret or --hash-secret, not both")
+        }
+        let new = ConnectorStore.NewConnector(
+          code: code, kind: kind, secret: secret ?? hashSecret, publicKey: publicKey, tmnCode: tmnCode,
+          agencies: agencies.map(splitList) ?? [])
+        if let problem = new.problem { throw FeePayError(.validationFailed, problem) }
+        let secrets = try runtime.secrets()
+        try await runtime.withDatabase { database in
+          try await ConnectorStore(database: database, secrets: secrets).add(
+            new, actor: operatorActor, at: runtime.clock.now)
+        }
+        print("connector \(code) added; callbacks go to /v1/callbacks/\(code)")
+      }
+    }
+  }
+
+  struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List connectors (no secrets).")
+
+    func run() async throws {
+      let runtime = Runtime(logger: commandLogger())
+      try await reportingErrors {
+        let secrets = try runtime.secrets()
+        let list = try await runtime.withDatabase { database in
+          try await ConnectorStore(database: database, secrets: secrets).list()
+        }
+        print("CODE\tKIND\tAGENCIES\tPREVIOUS SECRET VALID UNTIL")
+        for c in list {
+          print(
+            "\(c.code)\t\(c.kind)\t\(c.agencies.isEmpty ? "all" : c.agencies.joined(separator: ","))\t\(c.previousValidUntil.map(Timestamp.format) ?? "-")"
+          )
+        }
+      }
+    }
+  }
+
+  struct RotateSecret: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Give a connector a new secret (or public key); the old one stays valid for a grace period.",
+      discussion: "Without --secret, --hash-secret or --public-key, a new whsec_ secret is generated and printed once.")
+
+    @Option(help: "Connector code.") var code: String
+    @Option(help: "The new HMAC secret (whsec_…).") var secret: String?
+    @Option(help: "The new VNPay hash secret.") var hashSecret: String?
+    @Option(help: "The bank's new Ed25519 public key (whpk_…).") var publicKey: String?
+    @Option(help: "Hours during which the old secret still verifies.") var graceHours: Int = 24
+
+    func run() async throws {
+      let runtime = Runtime(logger: commandLogger())
+      try await reportingErrors {
+        guard (0...720).contains(graceHours) else {
+          throw FeePayError(.validationFailed, "--grace-hours must be 0-720")
+        }
+        let generated = secret == nil && hashSecret == nil && publicKey == nil ? WebhookSecret.generate() : nil
+        let secrets = try runtime.secrets()
+        let now = runtime.clock.now
+        try await runtime.withDatabase { database in
+          try await ConnectorStore(database: database, secrets: secrets).rotate(
+            code: code, newSecret: secret ?? hashSecret ?? generated, newPublicKey: publicKey,
+            graceUntil: now.addingTimeInterval(Double(graceHours) * 3600), actor: operatorActor, at: now)
+        }
+        note("connector \(code) rotated; the previous secret verifies for \(graceHours) more hours")
+        if let generated { print(generated) }
+      }
+    }
+  }
+}
+
+extension Optional {
+  func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+    guard let self else { return nil }
+    return try await transform(self)
+  }
+}
+
+func splitList(_ text: String) -> [String] {
+  text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
+struct BankCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bank", abstract: "A bank in a box, for demos and tests.", subcommands: [Simulate.self])
+
+  struct Simulate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Sign and post a payment callback the way the connector's bank would; print FeePay's answer.")
+
+    @Option(help: "Connector code.") var connector: String
+    @Option(help: "The invoice's payment code.") var paymentCode: String
+    @Option(help: "Amount in đồng (default: the invoice's total).") var amount: Int64?
+    @Option(help: "Bank transaction id (default: a new one).") var bankTxnId: String?
+    @Option(help: "FeePay's base URL.") var url = "http://127.0.0.1:8080"
+    @Option(help: "For standard-webhooks-ed25519: the bank's signing key (whsk_…), or FEEPAY_BANK_SIGNING_KEY.")
+    var signingKey: String?
+
+    func run() async throws {
+      let runtime = Runtime(logger: commandLogger())
+      try await reportingErrors {
+        let (status, body) = try await simulateCallback(
+          runtime: runtime, connector: connector, paymentCode: paymentCode, amount: amount, bankTxnID: bankTxnId,
+          baseURL: url, signingKey: signingKey ?? runtime.environment["FEEPAY_BANK_SIGNING_KEY"])
+        print("HTTP \(status) \(body)")
+        if !(200..<300).contains(status) { throw ExitCode.failure }
+      }
+    }
+  }
+}
+
+/// Signs a callback with the connector's own material (as its bank would) and posts it.
+func simulateCallback(
+  runtime: Runtime, connector code: String, paymentCode: String, amount: Int64?, bankTxnID: String?, baseURL: String,
+  signingKey: String?
+) async throws -> (Int, String) {
+  let secrets = try runtime.secrets()
+  let now = runtime.clock.now
+  let (connector, total) = try await runtime.withDatabase { database in
+    let connector = try await ConnectorStore(database: database, secrets: secrets).connector(code, now: now)
+    let invoice = try await PaymentCode(parsing: paymentCode).asyncMap {
+      try await InvoiceStore(
+        database: database, ids: IDGenerator(clock: runtime.clock), presenter: InvoicePresenter(publicBaseURL: "")
+      ).find(paymentCode: $0)
+    }
+    return (connector, invoice??.totalAmount)
+  }
+  guard let connector else { throw FeePayError(.notFound, "no connector \(code)") }
+  guard let amount = amount ?? total else {
+    throw FeePayError(.notFound, "no invoice with payment code \(paymentCode); give --amount to send it anyway")
+  }
+  let txn = bankTxnID ?? "SIM.\(Int(now.timeIntervalSince1970)).\(Int.random(in: 100_000...999_999))"
+  var request: URLRequest
+  switch connector.kind {
+  case .standardWebhooks, .standardWebhooksEd25519:
+    guard let target = URL(string: "\(baseURL)/v1/callbacks/\(code)") else {
+      throw FeePayError(.validationFailed, "--url is not a URL")
+    }
+    let body: JSONValue = [
+      "type": "payment.succeeded", "timestamp": .string(Timestamp.format(now)),
+      "data": [
+        "payment_code": .string(paymentCode), "amount": .integer(amount), "currency": "VND",
+        "bank_txn_id": .string(txn),
+        "paid_at": .string(Timestamp.format(now)), "payer_account": "0071000999999", "payer_name": "NGUYEN VAN AN",
+        "memo": .string("\(paymentCode) nop le phi"),
+      ],
+    ]
+    let bytes = Array(body.jsonText.utf8)
+    let id = "msg_\(Base64URL.encode(randomBytes(12)))"
+    let timestamp = String(Int(now.timeIntervalSince1970))
+    let signature: String
+    if connector.kind == .standardWebhooks {
+      guard let secret = connector.secrets.first.flatMap(StandardWebhooks.secretBytes) else {
+        throw FeePayError(.configuration, "connector \(code) has no usable secret")
+      }
+      signature = StandardWebhooks.signHMAC(secret: secret, id: id, timestamp: timestamp, body: bytes)
+    } else {
+      guard let key = signingKey.flatMap({ StandardWebhooks.keyBytes($0, prefix: "whsk_") }) else {
+        throw FeePayError(.validationFailed, "an Ed25519 connector needs the bank's --signing-key whsk_…")
+      }
+      signature = try StandardWebhooks.signEd25519(privateKey: key, id: id, timestamp: timestamp, body: bytes)
+    }
+    request = URLRequest(url: target)
+    request.httpMethod = "POST"
+    request.httpBody = Data(bytes)
+    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    request.setValue(id, forHTTPHeaderField: "webhook-id")
+    request.setValue(timestamp, forHTTPHeaderField: "webhook-timestamp")
+    request.setValue(signature, forHTTPHeaderField: "webhook-signature")
+  case .vnpay:
+    var parameters: [(String, String)] = [
+      ("vnp_Amount", String(amount * 100)), ("vnp_BankCode", "NCB"), ("vnp_CardType", "ATM"),
+      ("vnp_OrderInfo", "Thanh toan \(paymentCode)"), ("vnp_PayDate", VNPay.formatDate(now)),
+      ("vnp_ResponseCode", "00"), ("vnp_TmnCode", connector.tmnCode ?? ""), ("vnp_TransactionNo", txn),
+      ("vnp_TransactionStatus", "00"), ("vnp_TxnRef", paymentCode),
+    ]
+    parameters.append(("vnp_SecureHash", VNPay.secureHash(parameters, secret: connector.secrets.first ?? "")))
+    let query = parameters.map { VNPay.formEncode($0.0) + "=" + VNPay.formEncode($0.1) }.joined(separator: "&")
+    guard let target = URL(string: "\(baseURL)/v1/callbacks/\(code)?\(query)") else {
+      throw FeePayError(.validationFailed, "--url is not a URL")
+    }
+    request = URLRequest(url: target)
+  }
+  request.timeoutInterval = 15
+  let (data, response) = try await URLSession.shared.data(for: request)
+  return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import FeePayCore
+import FeePayStore
+import Foundation
+
+#if canImport(FoundationNetworking)
+  import FoundationNetworking
+#endif
+
+/// Walks one invoice through the whole flow against a running `feepay serve`.
+struct Demo: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Seed a demo agency, portal, connector and key; create an invoice; pay it through the bank simulator.",
+    discussion: "Run `feepay serve` first (in another terminal, same folder or DATABASE_URL).")
+
+  @Option(help: "FeePay's base URL.") var url = "http://127.0.0.1:8080"
+
+  func run() async throws {
+    let runtime = Runtime(logger: commandLogger())
+    try await reportingErrors {
+      let secrets = try runtime.secrets()
+      let now = runtime.clock.now
+      let key: String = try await runtime.withDatabase { database in
+        let ids = IDGenerator(clock: runtime.clock)
+        let provisioning = ProvisioningStore(database: database, ids: ids)
+        if try await provisioning.agencies().contains(where: { $0.code == "DEMO-STP" }) == false {
+          try await provisioning.addAgency(
+            Agency(
+              code: "DEMO-STP", name: "Sở Tư pháp (demo)", taxCode: "0301234567", bankBIN: "970436",
+              accountNumber: "0071000123456", accountName: "SO TU PHAP DEMO", receiptTemplate: "1",
+              receiptSeries: "C\(String(BusinessDate(containing: now).year).suffix(2))TAA"), actor: "demo", at: now)
+          _ = try await provisioning.addPortal(
+            code: "demo-portal", name: "Cổng DVC (demo)", agencies: ["DEMO-STP"], webhookURL: nil, secrets: secrets,
+            actor: "demo", at: now)
+          try await ConnectorStore(database: database, secrets: secrets).add(
+            .init(
+              code: "demo-bank", kind: .standardWebhooks, secret: WebhookSecret.generate(), publicKey: nil,
+              tmnCode: nil,
+              agencies: []), actor: "demo", at: now)
+        }
+        return try await provisioning.createKey(
+          role: .portal, portalCode: "demo-portal", label: "demo", actor: "demo", at: now
+        )
+        .secret
+      }
+      print("1. seeded agency DEMO-STP, portal demo-portal, connector demo-bank; portal key \(key.prefix(12))…")
+
+      let body: JSONValue = [
+        "agency_code": "DEMO-STP", "dossier_code": .string("DEMO-\(Int(now.timeIntervalSince1970))"),
+        "procedure_code": "1.001234", "payer": ["name": "Nguyễn Văn An", "id_number": "079123456789"],
+        "lines": [
+          [
+            "fee_code": "LPHT-01", "description": "Lệ phí cấp bản sao trích lục hộ tịch", "quantity": 2,
+            "unit_amount": 8000,
+          ]
+        ],
+      ]
+      let (created, invoice) = try await Self.send("POST", "\(url)/v1/invoices", key: key, body: body)
+      guard created == 201, let id = invoice["id"]?.stringValue, let code = invoice["payment_code"]?.stringValue else {
+        throw FeePayError(.internalError, "creating the invoice answered \(created): \(invoice.jsonText)")
+      }
+      print("2. created invoice \(id): \(invoice["total_amount"]?.intValue ?? 0) đồng, payment code \(code)")
+      print("   VietQR: \(invoice["vietqr"]?.stringValue ?? "")")
+
+      let (status, answer) = try await simulateCallback(
+        runtime: runtime, connector: "demo-bank", paymentCode: code, amount: nil, bankTxnID: nil, baseURL: url,
+        signingKey: nil)
+      print("3. the bank posted a signed callback; FeePay answered HTTP \(status) \(answer)")
+
+      let (_, paid) = try await Self.send("GET", "\(url)/v1/invoices/\(id)", key: key, body: nil)
+      print(
+        "4. invoice \(id) is now \(paid["status"]?.stringValue ?? "?") (paid at \(paid["paid_at"]?.stringValue ?? "-"))"
+      )
+    }
+  }
+
+  static func send(_ method: String, _ url: String, key: String, body: JSONValue?) async throws -> (Int, JSONValue) {
+    guard let target = URL(string: url) else { throw FeePayError(.validationFailed, "--url is not a URL") }
+    var request = URLRequest(url: target)
+    request.httpMethod = method
+    request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+    if let body {
+      request.httpBody = Data(body.jsonText.utf8)
+      request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+      request.setValue(UUID().uuidString, forHTTPHeaderField: "Idempotency-Key")
+    }
+    request.timeoutInterval = 15
+    do {
+      let (data, response) = try await URLSession.shared.data(for: request)
+      return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONValue.parse(Array(data))) ?? .null)
+    } catch {
+      throw FeePayError(.unavailable, "cannot reach FeePay at \(url); start it with `feepay serve`")
+    }
+  }
+}

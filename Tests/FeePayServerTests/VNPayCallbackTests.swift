@@ -1,0 +1,118 @@
+import FeePayCore
+import FeePayStore
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import PostgresNIO
+import Testing
+
+@Suite struct VNPayCallbackTests {
+  struct Gateway {
+    let code: String
+    let secret = "VNPAYSECRET2026"
+    let tmn = "DEMO1234"
+
+    func ipn(_ code: String, amount: Int64, txn: String, response: String = "00", at date: Date) -> [(String, String)] {
+      var p: [(String, String)] = [
+        ("vnp_Amount", String(amount * 100)), ("vnp_BankCode", "NCB"), ("vnp_OrderInfo", "Thanh toan \(code)"),
+        ("vnp_PayDate", VNPay.formatDate(date)), ("vnp_ResponseCode", response), ("vnp_TmnCode", tmn),
+        ("vnp_TransactionNo", txn), ("vnp_TransactionStatus", response), ("vnp_TxnRef", code),
+      ]
+      p.append(("vnp_SecureHash", VNPay.secureHash(p, secret: secret)))
+      return p
+    }
+
+    func uri(_ p: [(String, String)]) -> String {
+      "/v1/callbacks/\(code)?" + p.map { VNPay.formEncode($0.0) + "=" + VNPay.formEncode($0.1) }.joined(separator: "&")
+    }
+  }
+
+  func gateway(_ world: TestWorld) async throws -> Gateway {
+    let g = Gateway(code: "vnp-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))")
+    try await ConnectorStore(database: world.database, secrets: world.secrets).add(
+      .init(code: g.code, kind: .vnpay, secret: g.secret, publicKey: nil, tmnCode: g.tmn, agencies: []), actor: "test",
+      at: world.clock.now)
+    return g
+  }
+
+  @Test func ipnAnswersInVNPaysOrder() async throws {
+    try await withFeePay { world, client in
+      let g = try await gateway(world)
+      let now = world.clock.now
+      let (id, code, total) = try await world.invoice(client)
+      func rsp(_ p: [(String, String)]) async throws -> String? {
+        let r = try await client.send(.get, g.uri(p))
+        #expect(r.status == .ok)
+        return r.json["RspCode"]?.stringValue
+      }
+      // A failed attempt is recorded and acknowledged; the invoice stays open.
+      #expect(try await rsp(g.ipn(code, amount: total, txn: "T0", response: "24", at: now)) == "00")
+      #expect(try await client.send(.get, "/v1/invoices/\(id)", key: world.portalKey).json["status"] == "open")
+      #expect(try await world.scalar("SELECT count(*)::int FROM payment_attempts WHERE invoice_id = \(id)") == 1)
+
+      var forged = g.ipn(code, amount: total, txn: "T1", at: now)
+      forged[0].1 = "100"
+      #expect(try await rsp(forged) == "97")
+      #expect(try await rsp(g.ipn(code, amount: total + 1, txn: "T2", at: now)) == "04")
+      #expect(try await rsp(g.ipn("FP000000004", amount: total, txn: "T3", at: now)) == "01")
+      let good = g.ipn(code, amount: total, txn: "T4", at: now)
+      #expect(try await rsp(good.reversed()) == "00", "parameter order does not matter")
+      #expect(try await rsp(good) == "02", "the same transaction again")
+      #expect(try await rsp(g.ipn(code, amount: total, txn: "T5", at: now)) == "02", "already paid by another")
+      #expect(
+        try await rsp(g.ipn(code, amount: total + 5, txn: "T6", at: now)) == "04", "amount is checked before state")
+      #expect(try await client.send(.get, "/v1/invoices/\(id)", key: world.portalKey).json["status"] == "paid")
+
+      var upper = g.ipn(code, amount: total, txn: "T7", at: now)
+      upper[upper.count - 1].1 = upper[upper.count - 1].1.uppercased()
+      #expect(try await rsp(upper) == "02", "upper-case hex is the same MAC: verified, then already paid")
+      let duplicated = g.ipn(code, amount: total, txn: "T8", at: now) + [("vnp_Amount", "100")]
+      #expect(try await rsp(duplicated) == "97")
+      let missing = g.ipn(code, amount: total, txn: "T9", at: now).filter { $0.0 != "vnp_TxnRef" }
+      #expect(try await rsp(missing) == "97", "a removed parameter breaks the hash")
+      var noAmount = g.ipn(code, amount: total, txn: "T10", at: now).filter {
+        $0.0 != "vnp_Amount" && $0.0 != "vnp_SecureHash"
+      }
+      noAmount.append(("vnp_SecureHash", VNPay.secureHash(noAmount, secret: g.secret)))
+      #expect(try await rsp(noAmount) == "99", "signed but malformed")
+      #expect(try await world.scalar("SELECT count(*)::int FROM payments WHERE invoice_id = \(id)") == 1)
+    }
+  }
+
+  @Test func checkoutURLIsSignedForOpenInvoicesOnly() async throws {
+    try await withFeePay { world, client in
+      let g = try await gateway(world)
+      let (id, code, total) = try await world.invoice(client)
+      let r = try await client.send(
+        .get, "/v1/invoices/\(id)/checkout?connector=\(g.code)&return_url=https://portal.example/back",
+        key: world.portalKey)
+      #expect(r.status == .ok)
+      let url = try #require(r.json["url"]?.stringValue)
+      let query = try #require(url.split(separator: "?", maxSplits: 1).last.map(String.init))
+      let params = try #require(FormQueryForTests.parse(query))
+      #expect(VNPay.verify(params, secrets: [g.secret]))
+      #expect(params.contains { $0 == ("vnp_TxnRef", code) })
+      #expect(params.contains { $0 == ("vnp_Amount", String(total * 100)) })
+      let bad = try await client.send(
+        .get, "/v1/invoices/\(id)/checkout?connector=nope&return_url=x", key: world.portalKey)
+      #expect(bad.status == .unprocessableContent)
+      _ = try await client.send(.post, "/v1/invoices/\(id)/cancel", key: world.portalKey)
+      let closed = try await client.send(
+        .get, "/v1/invoices/\(id)/checkout?connector=\(g.code)&return_url=https://portal.example/back",
+        key: world.portalKey)
+      #expect(closed.status == .conflict)
+    }
+  }
+}
+
+enum FormQueryForTests {
+  static func parse(_ text: String) -> [(String, String)]? {
+    text.split(separator: "&").map { pair in
+      let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+      return (
+        String(kv[0]),
+        (kv.count > 1 ? String(kv[1]) : "").replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+      )
+    }
+  }
+}
