@@ -12,7 +12,7 @@ enum OpenAPIDocument {
       description: |
         Portals create fee invoices for citizens' dossiers; banks post signed callbacks;
         accountants reconcile. This document describes what is built so far: the invoices API,
-        health and this document. Conventions: JSON bodies with snake_case members; amounts are
+        bank callbacks, payment exceptions, the ledger, health and metrics. Conventions: JSON bodies with snake_case members; amounts are
         integers in the currency's minor unit (VND has none: 1 = 1 đồng); timestamps are
         RFC 3339 and FeePay answers in UTC with whole seconds; ids are opaque strings with a type
         prefix (`inv_…`). Every response carries `X-Request-Id` (the client's, if it sent one).
@@ -28,8 +28,12 @@ enum OpenAPIDocument {
     tags:
       - name: invoices
         description: Fee invoices, for portals.
+      - name: banks
+        description: Signed payment callbacks from banks and gateways.
+      - name: accountants
+        description: Payment exceptions and the ledger.
       - name: operations
-        description: Health and description of the service.
+        description: Health, metrics and description of the service.
     paths:
       /v1/invoices:
         post:
@@ -141,6 +145,182 @@ enum OpenAPIDocument {
             "403": { $ref: "#/components/responses/Forbidden" }
             "404": { $ref: "#/components/responses/NotFound" }
             "409": { $ref: "#/components/responses/Conflict" }
+      /v1/invoices/{id}/checkout:
+        get:
+          tags: [invoices]
+          operationId: checkoutInvoice
+          summary: The signed VNPay payment URL for an open invoice
+          parameters:
+            - $ref: "#/components/parameters/InvoiceID"
+            - name: connector
+              in: query
+              required: true
+              description: A connector of kind `vnpay` that may collect for the invoice's agency.
+              schema: { type: string }
+            - name: return_url
+              in: query
+              required: true
+              description: Where VNPay sends the citizen back (http or https).
+              schema: { type: string, format: uri }
+            - name: ip_addr
+              in: query
+              description: The citizen's IP address for vnp_IpAddr (default 127.0.0.1).
+              schema: { type: string }
+          responses:
+            "200":
+              description: The URL, valid for 15 minutes or until the invoice expires.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [connector, url, expires_at]
+                    properties:
+                      connector: { type: string }
+                      url: { type: string, format: uri }
+                      expires_at: { type: string, format: date-time }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "409": { $ref: "#/components/responses/Conflict" }
+            "422": { $ref: "#/components/responses/Unprocessable" }
+      /v1/callbacks/{connector}:
+        parameters:
+          - name: connector
+            in: path
+            required: true
+            schema: { type: string }
+        post:
+          tags: [banks]
+          operationId: postCallback
+          summary: A bank's signed payment notification (Standard Webhooks)
+          description: |
+            No API key: the Standard Webhooks signature is the authentication (`v1` HMAC-SHA256 for
+            `standard-webhooks` connectors, `v1a` Ed25519 for `standard-webhooks-ed25519`), over
+            `webhook-id.webhook-timestamp.body`, within ±300 s. Several space-separated signatures may be
+            sent during a key rotation. The answer is sent after the effect has committed. For `vnpay`
+            connectors, a POST with a form body is read like the GET below.
+          security: []
+          parameters:
+            - { name: webhook-id, in: header, required: true, schema: { type: string } }
+            - { name: webhook-timestamp, in: header, required: true, schema: { type: string, pattern: "^[0-9]+$" } }
+            - { name: webhook-signature, in: header, required: true, schema: { type: string } }
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: { $ref: "#/components/schemas/PaymentNotification" }
+          responses:
+            "200":
+              description: "`accepted` (payment recorded), `duplicate` (this bank transaction was seen before; nothing changed), `exception` (money held in suspense), or `ignored` (an event type other than payment.succeeded)."
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/CallbackAnswer" }
+            "400": { $ref: "#/components/responses/Malformed" }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "413": { $ref: "#/components/responses/TooLarge" }
+        get:
+          tags: [banks]
+          operationId: vnpayIPN
+          summary: VNPay's IPN (vnp_* query parameters, HMAC-SHA512 in vnp_SecureHash)
+          description: |
+            Checked in VNPay's order: signature → order exists → amount → still unpaid. Always HTTP 200
+            with `RspCode`: 00 confirmed (also for a failed attempt, which is recorded and leaves the
+            invoice open), 01 order not found, 02 already confirmed, 04 invalid amount, 97 invalid
+            signature, 99 malformed.
+          security: []
+          responses:
+            "200":
+              description: VNPay's answer.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [RspCode, Message]
+                    properties:
+                      RspCode: { type: string, enum: ["00", "01", "02", "04", "97", "99"] }
+                      Message: { type: string }
+            "404": { $ref: "#/components/responses/NotFound" }
+      /v1/exceptions:
+        get:
+          tags: [accountants]
+          operationId: listExceptions
+          summary: Payment exceptions (accountant, auditor, admin)
+          parameters:
+            - { name: status, in: query, schema: { type: string, enum: [open, resolved] } }
+            - { name: connector, in: query, schema: { type: string } }
+            - { name: business_date, in: query, schema: { type: string, format: date } }
+            - $ref: "#/components/parameters/Limit"
+            - $ref: "#/components/parameters/Cursor"
+          responses:
+            "200":
+              description: One page, oldest first.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [data, next_cursor]
+                    properties:
+                      data: { type: array, items: { $ref: "#/components/schemas/PaymentException" } }
+                      next_cursor: { type: [string, "null"] }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "422": { $ref: "#/components/responses/Unprocessable" }
+      /v1/ledger/balances:
+        get:
+          tags: [accountants]
+          operationId: ledgerBalances
+          summary: Every account's debits, credits and balance (accountant, auditor, admin)
+          parameters:
+            - { name: as_of, in: query, description: "Journals created up to this time (default now).", schema: { type: string, format: date-time } }
+          responses:
+            "200":
+              description: Balances.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [as_of, data]
+                    properties:
+                      as_of: { type: string, format: date-time }
+                      data: { type: array, items: { $ref: "#/components/schemas/LedgerBalance" } }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "422": { $ref: "#/components/responses/Unprocessable" }
+      /v1/ledger/entries:
+        get:
+          tags: [accountants]
+          operationId: ledgerEntries
+          summary: Postings, oldest first (accountant, auditor, admin)
+          parameters:
+            - { name: account, in: query, schema: { type: string, examples: ["bank_clearing:vcb"] } }
+            - $ref: "#/components/parameters/Limit"
+            - $ref: "#/components/parameters/Cursor"
+          responses:
+            "200":
+              description: One page.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [data, next_cursor]
+                    properties:
+                      data: { type: array, items: { $ref: "#/components/schemas/LedgerEntry" } }
+                      next_cursor: { type: [string, "null"] }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+      /metrics:
+        get:
+          tags: [operations]
+          operationId: metrics
+          summary: Prometheus metrics
+          security: []
+          responses:
+            "200":
+              description: Prometheus text exposition format.
+              content:
+                text/plain:
+                  schema: { type: string }
       /health/live:
         get:
           tags: [operations]
@@ -353,6 +533,82 @@ enum OpenAPIDocument {
             metadata:
               type: object
               additionalProperties: { type: string }
+        PaymentNotification:
+          type: object
+          required: [type, data]
+          properties:
+            type: { type: string, examples: [payment.succeeded] }
+            timestamp: { type: string, format: date-time }
+            data:
+              type: object
+              required: [amount, currency, bank_txn_id, paid_at]
+              properties:
+                payment_code: { type: string, description: "If absent, FeePay looks for a payment code in memo." }
+                amount: { type: integer, minimum: 1 }
+                currency: { type: string, enum: [VND] }
+                bank_txn_id: { type: string, minLength: 1, maxLength: 64 }
+                paid_at: { type: string, format: date-time }
+                payer_account: { type: string }
+                payer_name: { type: string }
+                memo: { type: string, maxLength: 500 }
+        CallbackAnswer:
+          type: object
+          required: [status]
+          properties:
+            status: { type: string, enum: [accepted, duplicate, exception, ignored] }
+            payment_id: { type: [string, "null"] }
+            exception_id: { type: [string, "null"] }
+        PaymentException:
+          type: object
+          required: [id, kind, status, connector, amount, currency, bank_txn_id, payment_code, invoice_id, business_date,
+            created_at, resolution]
+          properties:
+            id: { type: string }
+            kind:
+              type: string
+              enum: [unknown_payment_code, amount_mismatch, invoice_not_open, already_paid, connector_not_allowed,
+                missing_in_feepay, missing_in_bank, amount_mismatch_in_statement]
+            status: { type: string, enum: [open, resolved] }
+            connector: { type: string }
+            amount: { type: integer }
+            currency: { type: string }
+            bank_txn_id: { type: [string, "null"] }
+            payment_code: { type: [string, "null"] }
+            invoice_id: { type: [string, "null"] }
+            business_date: { type: string, format: date }
+            created_at: { type: string, format: date-time }
+            resolution:
+              oneOf:
+                - type: "null"
+                - type: object
+                  required: [action, note, by, at]
+                  properties:
+                    action: { type: string }
+                    note: { type: string }
+                    by: { type: string }
+                    at: { type: string, format: date-time }
+        LedgerBalance:
+          type: object
+          required: [account, kind, debit, credit, balance]
+          properties:
+            account: { type: string, examples: ["bank_clearing:vcb"] }
+            kind: { type: string, enum: [asset, liability, expense, income] }
+            debit: { type: integer }
+            credit: { type: integer }
+            balance: { type: integer, description: "debit − credit for assets and expenses, credit − debit otherwise" }
+        LedgerEntry:
+          type: object
+          required: [id, journal_id, kind, reference, account, debit, credit, business_date, created_at]
+          properties:
+            id: { type: integer }
+            journal_id: { type: string }
+            kind: { type: string, examples: [payment.accepted, payment.exception] }
+            reference: { type: string, description: "The payment or exception the journal records." }
+            account: { type: string }
+            debit: { type: integer }
+            credit: { type: integer }
+            business_date: { type: string, format: date }
+            created_at: { type: string, format: date-time }
         Health:
           type: object
           required: [status]
