@@ -20,6 +20,8 @@ public struct AppConfiguration: Sendable {
   /// Apply migrations before serving.
   public var migrateOnStart = true
   public var readinessTimeout: Duration = .seconds(2)
+  /// Webhook delivery to portals; `nil` turns the dispatcher off (tests drive it by hand).
+  public var webhooks: WebhookSettings? = WebhookSettings()
   /// VNPay's payment page (sandbox by default; production is https://pay.vnpay.vn/vpcpay.html).
   public var vnpayGateway = "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html"
 
@@ -57,6 +59,8 @@ public func buildApplication(
     invoices: invoices, presenter: presenter, authenticator: authenticator, clock: clock,
     rules: configuration.invoiceRules, connectors: connectors, vnpayGateway: configuration.vnpayGateway
   ).add(to: router)
+  let webhookStore = WebhookStore(database: database, secrets: secrets)
+  EventRoutes(store: webhookStore, authenticator: authenticator, clock: clock).add(to: router)
   CallbackRoutes(connectors: connectors, payments: payments, clock: clock, metrics: metrics).add(to: router)
   AccountingRoutes(
     payments: payments, ledger: LedgerStore(database: database, ids: ids), authenticator: authenticator, clock: clock
@@ -65,6 +69,10 @@ public func buildApplication(
   var services: [any Service] = [database.client]
   if let interval = configuration.maintenanceInterval {
     services.append(MaintenanceService(invoices: invoices, clock: clock, interval: interval, logger: logger))
+  }
+  if let settings = configuration.webhooks {
+    services.append(
+      WebhookDispatcher(store: webhookStore, clock: clock, settings: settings, metrics: metrics, logger: logger))
   }
   var app = Application(
     router: router,

@@ -91,6 +91,18 @@ struct Serve: AsyncParsableCommand {
         configuration.paymentCodePrefix = prefix
       }
       if let gateway = runtime.environment["FEEPAY_VNPAY_URL"] { configuration.vnpayGateway = gateway }
+      if let text = runtime.environment["FEEPAY_WEBHOOK_RETRY_SCHEDULE"] {
+        guard let schedule = RetrySchedule(parsing: text) else {
+          throw FeePayError(.configuration, "FEEPAY_WEBHOOK_RETRY_SCHEDULE must look like 5s,5m,30m,2h")
+        }
+        configuration.webhooks?.schedule = schedule
+      }
+      if let text = runtime.environment["FEEPAY_WEBHOOK_TIMEOUT_SECONDS"] {
+        guard let seconds = Int(text), (1...120).contains(seconds) else {
+          throw FeePayError(.configuration, "FEEPAY_WEBHOOK_TIMEOUT_SECONDS must be 1-120")
+        }
+        configuration.webhooks?.timeout = .seconds(seconds)
+      }
       let secrets = try runtime.secrets()
       let database = Database(configuration: postgres, poolSize: runtime.poolSize, logger: logger)
       let app = buildApplication(

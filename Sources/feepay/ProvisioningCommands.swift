@@ -57,7 +57,52 @@ struct AgencyCommand: AsyncParsableCommand {
 
 struct PortalCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "portal", abstract: "Portals: the systems that create invoices.", subcommands: [Add.self])
+    commandName: "portal", abstract: "Portals: the systems that create invoices.",
+    subcommands: [Add.self, RotateSecret.self, Enable.self])
+
+  struct RotateSecret: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Give a portal a new webhook secret; prints it once. Both sign during the grace period.")
+
+    @Option(help: "Portal code.") var code: String
+    @Option(help: "Hours during which deliveries carry both signatures.") var graceHours: Int = 24
+
+    func run() async throws {
+      let runtime = Runtime(logger: commandLogger())
+      try await reportingErrors {
+        guard (0...720).contains(graceHours) else {
+          throw FeePayError(.validationFailed, "--grace-hours must be 0-720")
+        }
+        let secrets = try runtime.secrets()
+        let now = runtime.clock.now
+        let secret = try await runtime.withDatabase { database in
+          try await WebhookStore(database: database, secrets: secrets).rotateSecret(
+            portal: code, graceUntil: now.addingTimeInterval(Double(graceHours) * 3600), actor: operatorActor, now: now)
+        }
+        note("portal \(code): new webhook secret follows (shown once); the old one also signs for \(graceHours) hours")
+        print(secret)
+      }
+    }
+  }
+
+  struct Enable: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Turn a portal's webhook endpoint back on after it answered 410 Gone.")
+
+    @Option(help: "Portal code.") var code: String
+
+    func run() async throws {
+      let runtime = Runtime(logger: commandLogger())
+      try await reportingErrors {
+        let secrets = try runtime.secrets()
+        try await runtime.withDatabase { database in
+          try await WebhookStore(database: database, secrets: secrets).enable(
+            portal: code, actor: operatorActor, now: runtime.clock.now)
+        }
+        print("portal \(code): webhooks enabled; waiting deliveries resume")
+      }
+    }
+  }
 
   struct Add: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

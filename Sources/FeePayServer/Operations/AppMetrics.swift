@@ -22,6 +22,35 @@ public final class AppMetrics: Sendable {
     ).increment()
   }
 
+  /// Counts a webhook attempt by outcome (`delivered`, `retry`, `failed`, `gone`).
+  func webhookDelivery(outcome: String) {
+    registry.makeCounter(descriptor: Self.deliveries, labels: [("outcome", outcome)]).increment()
+  }
+
+  /// Deliveries waiting, and the age in seconds of the oldest undelivered event.
+  func webhookBacklog(depth: Int, oldestAge: Double) {
+    registry.makeGauge(descriptor: Self.queueDepth).set(Double(depth))
+    registry.makeGauge(descriptor: Self.oldestAge).set(oldestAge)
+  }
+
+  static var deliveries: MetricNameDescriptor {
+    MetricNameDescriptor(
+      namespace: "feepay", metricName: "webhook_deliveries", unitName: "total",
+      helpText: "Webhook delivery attempts by outcome.")
+  }
+
+  static var queueDepth: MetricNameDescriptor {
+    MetricNameDescriptor(
+      namespace: "feepay", metricName: "webhook_queue", unitName: "depth",
+      helpText: "Webhook deliveries pending or in flight.")
+  }
+
+  static var oldestAge: MetricNameDescriptor {
+    MetricNameDescriptor(
+      namespace: "feepay", metricName: "webhook_oldest_undelivered_age", unitName: "seconds",
+      helpText: "Age of the oldest event not yet delivered.")
+  }
+
   func exposition() -> [UInt8] {
     var buffer: [UInt8] = []
     registry.emit(into: &buffer)

@@ -183,6 +183,76 @@ enum OpenAPIDocument {
             "404": { $ref: "#/components/responses/NotFound" }
             "409": { $ref: "#/components/responses/Conflict" }
             "422": { $ref: "#/components/responses/Unprocessable" }
+      /v1/events:
+        get:
+          tags: [invoices]
+          operationId: listEvents
+          summary: The portal's events in commit order (polling)
+          description: |
+            The same objects that webhooks deliver, oldest first. Pass `next_cursor` as `after` next
+            time; events appear in commit order, so a cursor never skips one that commits later.
+          parameters:
+            - { name: after, in: query, schema: { type: string } }
+            - $ref: "#/components/parameters/Limit"
+          responses:
+            "200":
+              description: One page.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [data, has_more, next_cursor]
+                    properties:
+                      data: { type: array, items: { $ref: "#/components/schemas/Event" } }
+                      has_more: { type: boolean }
+                      next_cursor: { type: [string, "null"] }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "422": { $ref: "#/components/responses/Unprocessable" }
+      /v1/events/{id}/redeliver:
+        post:
+          tags: [invoices]
+          operationId: redeliverEvent
+          summary: Queue a webhook delivery of one of the portal's events again
+          parameters:
+            - { name: id, in: path, required: true, schema: { type: string } }
+          responses:
+            "202":
+              description: Queued.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [event_id, status]
+                    properties:
+                      event_id: { type: string }
+                      status: { type: string, enum: [pending] }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "409": { $ref: "#/components/responses/Conflict" }
+      /v1/webhook-deliveries:
+        get:
+          tags: [invoices]
+          operationId: listWebhookDeliveries
+          summary: Webhook deliveries (a portal's own; auditors and admins see all)
+          parameters:
+            - { name: status, in: query, schema: { type: string, enum: [pending, delivering, delivered, failed] } }
+            - $ref: "#/components/parameters/Limit"
+            - $ref: "#/components/parameters/Cursor"
+          responses:
+            "200":
+              description: One page.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [data, next_cursor]
+                    properties:
+                      data: { type: array, items: { $ref: "#/components/schemas/WebhookDelivery" } }
+                      next_cursor: { type: [string, "null"] }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "422": { $ref: "#/components/responses/Unprocessable" }
       /v1/callbacks/{connector}:
         parameters:
           - name: connector
@@ -609,6 +679,26 @@ enum OpenAPIDocument {
             credit: { type: integer }
             business_date: { type: string, format: date }
             created_at: { type: string, format: date-time }
+        Event:
+          type: object
+          required: [id, type, created_at, data]
+          properties:
+            id: { type: string, examples: ["evt_01m8kvjq4pe8d94x57xsswyq8x"] }
+            type: { type: string, enum: [invoice.paid, invoice.expired, invoice.cancelled, payment.exception, receipt.issued] }
+            created_at: { type: string, format: date-time }
+            data: { type: object, description: "The invoice, receipt or exception object as the API returns it." }
+        WebhookDelivery:
+          type: object
+          required: [event_id, event_type, status, attempts, last_status, last_error, next_attempt_at, delivered_at]
+          properties:
+            event_id: { type: string }
+            event_type: { type: string }
+            status: { type: string, enum: [pending, delivering, delivered, failed] }
+            attempts: { type: integer }
+            last_status: { type: [integer, "null"] }
+            last_error: { type: [string, "null"] }
+            next_attempt_at: { type: [string, "null"], format: date-time }
+            delivered_at: { type: [string, "null"], format: date-time }
         Health:
           type: object
           required: [status]

@@ -41,7 +41,7 @@ struct TestWorld: Sendable {
     let portal = "p-\(tag.lowercased())"
     let otherPortal = "q-\(tag.lowercased())"
     _ = try await store.addPortal(
-      code: portal, name: "Cổng DVC", agencies: [agency], webhookURL: "https://portal.example/hook", secrets: secrets,
+      code: portal, name: "Cổng DVC", agencies: [agency], webhookURL: nil, secrets: secrets,
       actor: "test", at: now)
     _ = try await store.addPortal(
       code: otherPortal, name: "Other portal", agencies: [agency, otherAgency], webhookURL: nil, secrets: secrets,
@@ -105,6 +105,7 @@ func withFeePay(
   let database = Database(configuration: configuration, poolSize: 4, logger: TestEnvironment.logger)
   var appConfiguration = AppConfiguration()
   appConfiguration.maintenanceInterval = nil
+  appConfiguration.webhooks = nil
   appConfiguration.migrateOnStart = false
   appConfiguration.publicBaseURL = "https://pay.example.vn"
   appConfiguration.port = 0

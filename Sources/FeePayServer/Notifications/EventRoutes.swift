@@ -1,0 +1,64 @@
+import FeePayCore
+import FeePayStore
+import Foundation
+import Hummingbird
+
+/// `GET /v1/events` (polling, commit order, stable cursor), `POST /v1/events/{id}/redeliver`
+/// and `GET /v1/webhook-deliveries`.
+struct EventRoutes: Sendable {
+  let store: WebhookStore
+  let authenticator: Authenticator
+  let clock: any WallClock
+
+  func add(to router: Router<AppRequestContext>) {
+    router.get("/v1/events") { request, _ in try await events(request) }
+    router.post("/v1/events/:id/redeliver") { request, context in try await redeliver(request, context) }
+    router.get("/v1/webhook-deliveries") { request, _ in try await deliveries(request) }
+  }
+
+  func events(_ request: Request) async throws -> Response {
+    let principal = try await authenticator.principal(request, roles: [.portal])
+    let parameters = request.uri.queryParameters
+    var errors: [FieldError] = []
+    let limit = try AccountingRoutes.limit(parameters.get("limit"), errors: &errors)
+    if !errors.isEmpty { throw FeePayError.validation(errors) }
+    let after = parameters.get("after")
+    let page = try await store.events(portal: principal.portalCode ?? "", after: after, limit: limit)
+    let next = page.last?.cursor ?? after
+    let body =
+      "{\"data\":[\(page.map(\.json).joined(separator: ","))],\"has_more\":\(page.count == limit),\"next_cursor\":"
+      + (next.map { "\"\($0)\"" } ?? "null") + "}"
+    return .json(Array(body.utf8))
+  }
+
+  func redeliver(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    let principal = try await authenticator.principal(request, roles: [.portal])
+    let id = try context.parameters.require("id")
+    guard IDGenerator.isWellFormed(id, kind: .event) else { throw FeePayError.notFound("event") }
+    try await store.redeliver(eventID: id, portal: principal.portalCode ?? "", now: clock.now)
+    return .json(Array("{\"event_id\":\"\(id)\",\"status\":\"pending\"}".utf8), status: .accepted)
+  }
+
+  func deliveries(_ request: Request) async throws -> Response {
+    let principal = try await authenticator.principal(request, roles: [.portal, .auditor, .admin])
+    let parameters = request.uri.queryParameters
+    var errors: [FieldError] = []
+    let status = parameters.get("status")
+    if let status, !["pending", "delivering", "delivered", "failed"].contains(status) {
+      errors.append(FieldError(parameter: "status", "must be pending, delivering, delivered or failed"))
+    }
+    let limit = try AccountingRoutes.limit(parameters.get("limit"), errors: &errors)
+    var after: String?
+    if let cursor = parameters.get("cursor") {
+      if let id = Cursor.read(cursor) {
+        after = id
+      } else {
+        errors.append(FieldError(parameter: "cursor", "is not a cursor this API returned"))
+      }
+    }
+    if !errors.isEmpty { throw FeePayError.validation(errors) }
+    let (items, hasMore) = try await store.deliveries(
+      portal: principal.role == .portal ? principal.portalCode ?? "" : nil, status: status, after: after, limit: limit)
+    return .json(Page(data: items, nextCursor: hasMore ? items.last.map { Cursor.make(after: $0.eventID) } : nil))
+  }
+}
