@@ -28,6 +28,12 @@ let package = Package(
     .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
   ],
   targets: [
+    // libqrencode (Debian: libqrencode-dev), the QR encoder behind receipt and payment pages.
+    .systemLibrary(
+      name: "CQRencode",
+      pkgConfig: "libqrencode",
+      providers: [.apt(["libqrencode-dev"]), .brew(["qrencode"])]
+    ),
     .target(
       name: "FeePayCore",
       dependencies: [
@@ -54,6 +60,7 @@ let package = Package(
       dependencies: [
         "FeePayCore",
         "FeePayStore",
+        "CQRencode",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "NIOCore", package: "swift-nio"),

@@ -20,6 +20,9 @@ public struct AppConfiguration: Sendable {
   /// Apply migrations before serving.
   public var migrateOnStart = true
   public var readinessTimeout: Duration = .seconds(2)
+  /// How often the receipt issuer looks for paid invoices; `nil` turns it off (tests issue
+  /// by hand).
+  public var receiptInterval: Duration? = .seconds(1)
   /// Webhook delivery to portals; `nil` turns the dispatcher off (tests drive it by hand).
   public var webhooks: WebhookSettings? = WebhookSettings()
   /// VNPay's payment page (sandbox by default; production is https://pay.vnpay.vn/vpcpay.html).
@@ -59,6 +62,9 @@ public func buildApplication(
     invoices: invoices, presenter: presenter, authenticator: authenticator, clock: clock,
     rules: configuration.invoiceRules, connectors: connectors, vnpayGateway: configuration.vnpayGateway
   ).add(to: router)
+  let receipts = ReceiptStore(
+    database: database, secrets: secrets, ids: ids, publicBaseURL: configuration.publicBaseURL)
+  ReceiptRoutes(receipts: receipts, authenticator: authenticator, clock: clock).add(to: router)
   let webhookStore = WebhookStore(database: database, secrets: secrets)
   EventRoutes(store: webhookStore, authenticator: authenticator, clock: clock).add(to: router)
   CallbackRoutes(connectors: connectors, payments: payments, clock: clock, metrics: metrics).add(to: router)
@@ -69,6 +75,9 @@ public func buildApplication(
   var services: [any Service] = [database.client]
   if let interval = configuration.maintenanceInterval {
     services.append(MaintenanceService(invoices: invoices, clock: clock, interval: interval, logger: logger))
+  }
+  if let interval = configuration.receiptInterval {
+    services.append(ReceiptIssuer(receipts: receipts, clock: clock, interval: interval, logger: logger))
   }
   if let settings = configuration.webhooks {
     services.append(

@@ -22,7 +22,7 @@ struct FeePayCommand: AsyncParsableCommand {
       """,
     subcommands: [
       Serve.self, Migrate.self, AgencyCommand.self, PortalCommand.self, KeyCommand.self, OpenAPI.self,
-      ConnectorCommand.self, BankCommand.self, Demo.self, HealthCheck.self,
+      ConnectorCommand.self, BankCommand.self, SigningKeyCommand.self, Demo.self, HealthCheck.self,
     ]
   )
 }

@@ -8,7 +8,7 @@ var operatorActor: String { "cli:\(ProcessInfo.processInfo.environment["USER"] ?
 
 struct AgencyCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "agency", abstract: "Agencies that collect fees.", subcommands: [Add.self, List.self])
+    commandName: "agency", abstract: "Agencies that collect fees.", subcommands: [Add.self, List.self, SetSeries.self])
 
   struct Add: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Add an agency and its collection account.")

@@ -48,7 +48,7 @@ struct AccountingRoutes: Sendable {
     }
     if !errors.isEmpty { throw FeePayError.validation(errors) }
     let (items, hasMore) = try await payments.exceptions(query)
-    return .json(Page(data: items, nextCursor: hasMore ? items.last.map { Cursor.make(after: $0.id) } : nil))
+    return .encoded(Page(data: items, nextCursor: hasMore ? items.last.map { Cursor.make(after: $0.id) } : nil))
   }
 
   func balances(_ request: Request) async throws -> Response {
@@ -61,7 +61,7 @@ struct AccountingRoutes: Sendable {
       asOf = date
     }
     let rows = try await ledger.balances(asOf: asOf)
-    return .json(BalancesPage(asOf: Timestamp.format(asOf), data: rows))
+    return .encoded(BalancesPage(asOf: Timestamp.format(asOf), data: rows))
   }
 
   struct BalancesPage: Encodable {
@@ -89,7 +89,7 @@ struct AccountingRoutes: Sendable {
     }
     if !errors.isEmpty { throw FeePayError.validation(errors) }
     let (items, hasMore) = try await ledger.entries(account: parameters.get("account"), after: after, limit: limit)
-    return .json(Page(data: items, nextCursor: hasMore ? items.last.map { Cursor.make(after: String($0.id)) } : nil))
+    return .encoded(Page(data: items, nextCursor: hasMore ? items.last.map { Cursor.make(after: String($0.id)) } : nil))
   }
 
   static func limit(_ text: String?, errors: inout [FieldError]) throws -> Int {

@@ -94,19 +94,19 @@ struct CallbackRoutes: Sendable {
     }
     guard let notification else {
       metrics.callback(connector: connector.code, outcome: "ignored")
-      return .json(Answer(status: "ignored"))
+      return .encoded(Answer(status: "ignored"))
     }
     let outcome = try await payments.record(notification, connector: connector, evidence: evidence, now: now)
     switch outcome {
     case .accepted(let id):
       metrics.callback(connector: connector.code, outcome: "accepted")
-      return .json(Answer(status: "accepted", paymentID: id))
+      return .encoded(Answer(status: "accepted", paymentID: id))
     case .duplicate(let payment, let exception):
       metrics.callback(connector: connector.code, outcome: "duplicate")
-      return .json(Answer(status: "duplicate", paymentID: payment, exceptionID: exception))
+      return .encoded(Answer(status: "duplicate", paymentID: payment, exceptionID: exception))
     case .exception(let id, _):
       metrics.callback(connector: connector.code, outcome: "exception")
-      return .json(Answer(status: "exception", exceptionID: id))
+      return .encoded(Answer(status: "exception", exceptionID: id))
     }
   }
 

@@ -41,7 +41,9 @@ extension Response {
     return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
   }
 
-  static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+  /// A JSON response of an encodable value (a different name from the bytes variant, so
+  /// that `[UInt8]` is never encoded as an array of numbers).
+  static func encoded(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
     json(JSONOutput.encode(value), status: status)
   }
 }

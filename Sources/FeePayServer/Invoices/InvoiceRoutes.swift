@@ -68,7 +68,7 @@ struct InvoiceRoutes: Sendable {
       amount: invoice.totalAmount,
       orderInfo: "Thanh toan \(invoice.paymentCode)", returnURL: returnURL, ipAddress: ip, createdAt: now,
       expiresAt: min(invoice.expiresAt, now.addingTimeInterval(15 * 60)))
-    return .json(
+    return .encoded(
       Checkout(
         connector: connector.code, url: url,
         expiresAt: Timestamp.format(min(invoice.expiresAt, now.addingTimeInterval(15 * 60)))))
@@ -156,7 +156,7 @@ struct InvoiceRoutes: Sendable {
     let now = clock.now
     let (page, hasMore) = try await invoices.list(query, visibleTo: principal, now: now)
     let next = hasMore ? page.last.map { Cursor.make(after: $0.id) } : nil
-    return .json(Page(data: page.map { presenter.object($0, now: now) }, nextCursor: next))
+    return .encoded(Page(data: page.map { presenter.object($0, now: now) }, nextCursor: next))
   }
 
   func cancel(_ request: Request, _ context: AppRequestContext) async throws -> Response {

@@ -59,6 +59,6 @@ struct EventRoutes: Sendable {
     if !errors.isEmpty { throw FeePayError.validation(errors) }
     let (items, hasMore) = try await store.deliveries(
       portal: principal.role == .portal ? principal.portalCode ?? "" : nil, status: status, after: after, limit: limit)
-    return .json(Page(data: items, nextCursor: hasMore ? items.last.map { Cursor.make(after: $0.eventID) } : nil))
+    return .encoded(Page(data: items, nextCursor: hasMore ? items.last.map { Cursor.make(after: $0.eventID) } : nil))
   }
 }

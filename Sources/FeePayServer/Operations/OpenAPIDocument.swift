@@ -30,6 +30,8 @@ enum OpenAPIDocument {
         description: Fee invoices, for portals.
       - name: banks
         description: Signed payment callbacks from banks and gateways.
+      - name: receipts
+        description: E-receipts, their verification and the citizen's receipt page.
       - name: accountants
         description: Payment exceptions and the ledger.
       - name: operations
@@ -253,6 +255,168 @@ enum OpenAPIDocument {
             "401": { $ref: "#/components/responses/Unauthenticated" }
             "403": { $ref: "#/components/responses/Forbidden" }
             "422": { $ref: "#/components/responses/Unprocessable" }
+      /v1/invoices/{id}/receipt:
+        get:
+          tags: [receipts]
+          operationId: getInvoiceReceipt
+          summary: The invoice's current receipt
+          parameters:
+            - $ref: "#/components/parameters/InvoiceID"
+          responses:
+            "200":
+              description: The receipt.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/Receipt" }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "404": { $ref: "#/components/responses/NotFound" }
+      /v1/receipts/{id}:
+        get:
+          tags: [receipts]
+          operationId: getReceipt
+          summary: A receipt (a portal sees its own)
+          parameters:
+            - { name: id, in: path, required: true, schema: { type: string } }
+          responses:
+            "200":
+              description: The receipt.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/Receipt" }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "404": { $ref: "#/components/responses/NotFound" }
+      /v1/receipts/{id}/replace:
+        post:
+          tags: [receipts]
+          operationId: replaceReceipt
+          summary: Replace a wrong receipt (accountant, admin)
+          description: A new number and signature for the corrected payer; the old receipt is kept, marked `replaced`.
+          parameters:
+            - { name: id, in: path, required: true, schema: { type: string } }
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [reason, payer]
+                  properties:
+                    reason: { type: string, minLength: 1, maxLength: 500 }
+                    payer:
+                      type: object
+                      required: [name]
+                      properties:
+                        name: { type: string, minLength: 1, maxLength: 200 }
+                        id_number: { type: string, pattern: "^[A-Za-z0-9]{1,20}$" }
+          responses:
+            "201":
+              description: The replacement receipt.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/Receipt" }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "409": { $ref: "#/components/responses/Conflict" }
+            "422": { $ref: "#/components/responses/Unprocessable" }
+      /v1/receipts/verify:
+        post:
+          tags: [receipts]
+          operationId: verifyReceipt
+          summary: Check a receipt's JWS (anyone)
+          security: []
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [jws]
+                  properties:
+                    jws: { type: string }
+          responses:
+            "200":
+              description: "`valid: true` with the receipt, or `valid: false` with the reason (bad signature, unknown key, replaced receipt)."
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [valid]
+                    properties:
+                      valid: { type: boolean }
+                      receipt: { $ref: "#/components/schemas/Receipt" }
+                      reason: { type: string }
+            "422": { $ref: "#/components/responses/Unprocessable" }
+      /v1/reports/receipt-usage:
+        get:
+          tags: [receipts]
+          operationId: receiptUsage
+          summary: Receipt usage per template and series (form BC26/BLĐT) (accountant, auditor, admin)
+          parameters:
+            - { name: from, in: query, required: true, schema: { type: string, format: date } }
+            - { name: to, in: query, required: true, schema: { type: string, format: date } }
+            - { name: agency, in: query, schema: { type: string } }
+          responses:
+            "200":
+              description: One row per agency, template and series.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [data, next_cursor]
+                    properties:
+                      data: { type: array, items: { $ref: "#/components/schemas/ReceiptUsage" } }
+                      next_cursor: { type: "null" }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "422": { $ref: "#/components/responses/Unprocessable" }
+      /.well-known/jwks.json:
+        get:
+          tags: [receipts]
+          operationId: jwks
+          summary: Every public key that ever signed a receipt
+          security: []
+          responses:
+            "200":
+              description: A JWK set (OKP, Ed25519).
+              content:
+                application/jwk-set+json:
+                  schema:
+                    type: object
+                    required: [keys]
+                    properties:
+                      keys:
+                        type: array
+                        items:
+                          type: object
+                          required: [kty, crv, x, kid, use, alg]
+                          properties:
+                            kty: { type: string, enum: [OKP] }
+                            crv: { type: string, enum: [Ed25519] }
+                            x: { type: string }
+                            kid: { type: string }
+                            use: { type: string, enum: [sig] }
+                            alg: { type: string, enum: [EdDSA] }
+      /receipts/{lookup_code}:
+        get:
+          tags: [receipts]
+          operationId: receiptPage
+          summary: The citizen's receipt page (HTML, Vietnamese; `?lang=en` for English)
+          security: []
+          parameters:
+            - { name: lookup_code, in: path, required: true, schema: { type: string } }
+            - { name: lang, in: query, schema: { type: string, enum: [vi, en] } }
+          responses:
+            "200":
+              description: The receipt, whether its signature is valid, and a QR code of its verification URL.
+              content:
+                text/html:
+                  schema: { type: string }
+            "404":
+              description: No receipt has this lookup code.
+              content:
+                text/html:
+                  schema: { type: string }
       /v1/callbacks/{connector}:
         parameters:
           - name: connector
@@ -699,6 +863,63 @@ enum OpenAPIDocument {
             last_error: { type: [string, "null"] }
             next_attempt_at: { type: [string, "null"], format: date-time }
             delivered_at: { type: [string, "null"], format: date-time }
+        Receipt:
+          type: object
+          required: [id, invoice_id, status, type_name, template_symbol, series, number, issued_at, agency, payer,
+            dossier_code, procedure_code, lines, total_amount, currency, amount_in_words, payment, lookup_code, verify_url,
+            replaces, replaced_by, jws]
+          properties:
+            id: { type: string }
+            invoice_id: { type: string }
+            status: { type: string, enum: [issued, replaced] }
+            type_name: { type: string, examples: ["BIÊN LAI THU PHÍ, LỆ PHÍ"] }
+            template_symbol: { type: string }
+            series: { type: string, examples: [C26TAA] }
+            number: { type: string, pattern: "^[0-9]{7}$" }
+            issued_at: { type: string, format: date-time }
+            agency:
+              type: object
+              properties:
+                code: { type: string }
+                name: { type: string }
+                tax_code: { type: string }
+            payer:
+              type: object
+              properties:
+                name: { type: string }
+                id_number: { type: [string, "null"] }
+            dossier_code: { type: string }
+            procedure_code: { type: string }
+            lines: { type: array, items: { $ref: "#/components/schemas/Line" } }
+            total_amount: { type: integer }
+            currency: { type: string }
+            amount_in_words: { type: string, examples: ["Mười sáu nghìn đồng"] }
+            payment:
+              type: object
+              properties:
+                id: { type: string }
+                connector: { type: string }
+                method: { type: string }
+                bank_txn_id: { type: string }
+                paid_at: { type: string, format: date-time }
+            lookup_code: { type: string }
+            verify_url: { type: string, format: uri }
+            replaces: { type: [string, "null"] }
+            replaced_by: { type: [string, "null"] }
+            jws: { type: string, description: "Compact JWS (EdDSA) over the canonical JSON of every other member but status and replaced_by." }
+        ReceiptUsage:
+          type: object
+          required: [agency_code, template_symbol, series, first_number, last_number, issued, replaced, cancelled, total_amount]
+          properties:
+            agency_code: { type: string }
+            template_symbol: { type: string }
+            series: { type: string }
+            first_number: { type: string }
+            last_number: { type: string }
+            issued: { type: integer }
+            replaced: { type: integer }
+            cancelled: { type: integer }
+            total_amount: { type: integer }
         Health:
           type: object
           required: [status]

@@ -22,7 +22,7 @@ struct OperationsRoutes: Sendable {
   }
 
   func add(to router: Router<AppRequestContext>) {
-    router.get("/health/live") { _, _ in Response.json(Status(status: "live")) }
+    router.get("/health/live") { _, _ in Response.encoded(Status(status: "live")) }
     router.get("/health/ready") { _, context in try await ready(context) }
     router.get("/openapi.yaml") { _, _ in
       var headers = HTTPFields()
@@ -59,6 +59,6 @@ struct OperationsRoutes: Sendable {
       throw FeePayError(
         .unavailable, "Migrations not applied yet: \(pending.map(\.name).joined(separator: ", ")). Run feepay migrate.")
     }
-    return .json(Status(status: "ready"))
+    return .encoded(Status(status: "ready"))
   }
 }

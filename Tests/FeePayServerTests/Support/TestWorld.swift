@@ -106,6 +106,7 @@ func withFeePay(
   var appConfiguration = AppConfiguration()
   appConfiguration.maintenanceInterval = nil
   appConfiguration.webhooks = nil
+  appConfiguration.receiptInterval = nil
   appConfiguration.migrateOnStart = false
   appConfiguration.publicBaseURL = "https://pay.example.vn"
   appConfiguration.port = 0

@@ -1,0 +1,119 @@
+import FeePayCore
+import FeePayStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Receipts: read, verify, replace, the JWKS, the usage report, and the citizen's page.
+struct ReceiptRoutes: Sendable {
+  let receipts: ReceiptStore
+  let authenticator: Authenticator
+  let clock: any WallClock
+
+  static let readers: Set<Role> = [.portal, .accountant, .auditor, .admin]
+
+  func add(to router: Router<AppRequestContext>) {
+    router.get("/v1/receipts/:id") { request, context in
+      let principal = try await authenticator.principal(request, roles: Self.readers)
+      guard
+        let receipt = try await receipts.receipt(
+          id: try context.parameters.require("id"), portal: principal.readsEverything ? nil : principal.portalCode ?? ""
+        )
+      else { throw FeePayError.notFound("receipt") }
+      return Response.json(Array(receipt.object.jsonText.utf8))
+    }
+    router.get("/v1/invoices/:id/receipt") { request, context in
+      let principal = try await authenticator.principal(request, roles: Self.readers)
+      guard
+        let receipt = try await receipts.receipt(
+          invoiceID: try context.parameters.require("id"),
+          portal: principal.readsEverything ? nil : principal.portalCode ?? "")
+      else { throw FeePayError(.notFound, "That invoice has no receipt (yet) visible to this key.") }
+      return Response.json(Array(receipt.object.jsonText.utf8))
+    }
+    router.get("/.well-known/jwks.json") { _, _ in
+      let keys = try await receipts.publicKeys().map { JWS.jwk(kid: $0.kid, publicKey: $0.key) }
+      var headers = HTTPFields()
+      headers[.contentType] = "application/jwk-set+json"
+      headers[.cacheControl] = "public, max-age=300"
+      return Response(
+        status: .ok, headers: headers,
+        body: ResponseBody(byteBuffer: ByteBuffer(string: JSONValue.object(["keys": .array(keys)]).jsonText)))
+    }
+    router.post("/v1/receipts/verify") { request, context in
+      var request = request
+      let body = try JSONValue.parse(try await request.jsonBody(limit: 64 * 1024))
+      guard let jws = body["jws"]?.stringValue else {
+        throw FeePayError.validation([FieldError(pointer: "/jws", "must be the receipt's compact JWS")])
+      }
+      let (valid, receipt, reason) = try await receipts.verify(jws)
+      let answer: JSONValue =
+        valid
+        ? ["valid": true, "receipt": receipt?.object ?? .null]
+        : ["valid": false, "reason": .string(reason ?? "invalid")]
+      return Response.json(Array(answer.jsonText.utf8))
+    }
+    router.post("/v1/receipts/:id/replace") { request, context in try await replace(request, context) }
+    router.get("/v1/reports/receipt-usage") { request, _ in try await usage(request) }
+    router.get("/receipts/:lookup") { request, context in
+      let lookup = try context.parameters.require("lookup")
+      let english = request.uri.queryParameters.get("lang") == "en"
+      guard let receipt = try await receipts.receipt(lookupCode: lookup) else {
+        return Response.html(ReceiptPage.notFound(english: english), status: .notFound)
+      }
+      let (valid, _, reason) = try await receipts.verify(receipt.jws)
+      return Response.html(ReceiptPage.render(receipt, valid: valid, reason: reason, english: english))
+    }
+  }
+
+  func replace(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    var request = request
+    let principal = try await authenticator.principal(request, roles: [.accountant, .admin])
+    let id = try context.parameters.require("id")
+    let body = try JSONValue.parse(try await request.jsonBody(limit: context.maxUploadSize))
+    var errors: [FieldError] = []
+    let reason = body["reason"]?.stringValue?.nfc.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    if reason.isEmpty || reason.count > 500 {
+      errors.append(FieldError(pointer: "/reason", "is required (1-500 characters)"))
+    }
+    let name = body["payer"]?["name"]?.stringValue?.nfc.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    if name.isEmpty || name.count > 200 || name.containsControlCharacters {
+      errors.append(FieldError(pointer: "/payer/name", "is required (1-200 characters)"))
+    }
+    let idNumber = body["payer"]?["id_number"]?.stringValue
+    if let idNumber,
+      !(1...20).contains(idNumber.utf8.count)
+        || !idNumber.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) })
+    {
+      errors.append(FieldError(pointer: "/payer/id_number", "must be 1-20 letters or digits"))
+    }
+    if !errors.isEmpty { throw FeePayError.validation(errors) }
+    let receipt = try await receipts.replace(
+      id: id, payerName: name, payerIDNumber: idNumber, reason: reason, actor: principal.actor, now: clock.now)
+    return Response.json(Array(receipt.object.jsonText.utf8), status: .created)
+  }
+
+  func usage(_ request: Request) async throws -> Response {
+    _ = try await authenticator.principal(request, roles: [.accountant, .auditor, .admin])
+    let p = request.uri.queryParameters
+    var errors: [FieldError] = []
+    let from = p.get("from").flatMap(BusinessDate.init)
+    let to = p.get("to").flatMap(BusinessDate.init)
+    if from == nil { errors.append(FieldError(parameter: "from", "must be a date YYYY-MM-DD")) }
+    if to == nil { errors.append(FieldError(parameter: "to", "must be a date YYYY-MM-DD")) }
+    if let from, let to, to < from { errors.append(FieldError(parameter: "to", "must not be before from")) }
+    guard errors.isEmpty, let from, let to else { throw FeePayError.validation(errors) }
+    let rows = try await receipts.usage(from: from, to: to, agency: p.get("agency"))
+    return .encoded(Page(data: rows, nextCursor: nil))
+  }
+}
+
+extension Response {
+  static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = "text/html; charset=utf-8"
+    headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+  }
+}

@@ -1,0 +1,416 @@
+import Crypto
+public import FeePayCore
+public import Foundation
+import Logging
+import PostgresNIO
+
+/// E-receipts: gapless numbering, Ed25519 signatures, lookup, replacement and the usage
+/// report. Numbers are taken from `receipt_counters` in the same transaction as the
+/// receipts that carry them, so a crash mid-batch leaves no gap and no reused number.
+public struct ReceiptStore: Sendable {
+  let database: Database
+  let secrets: SecretBox
+  let ids: IDGenerator
+  /// Base of `verify_url` (the citizen's receipt page).
+  let publicBaseURL: String
+
+  public init(database: Database, secrets: SecretBox, ids: IDGenerator, publicBaseURL: String) {
+    self.database = database
+    self.secrets = secrets
+    self.ids = ids
+    var base = publicBaseURL
+    while base.hasSuffix("/") { base.removeLast() }
+    self.publicBaseURL = base
+  }
+
+  var logger: Logger { database.logger }
+  public static let jwsType = "feepay-receipt+jwt"
+
+  // MARK: Signing keys
+
+  /// Creates a new signing key; receipts from now on are signed with it. Old keys stay
+  /// published so that old receipts keep verifying.
+  @discardableResult
+  public func rotateKey(actor: String, now: Date) async throws -> String {
+    try await database.transaction { c in try await createKey(on: c, actor: actor, now: now) }
+  }
+
+  func createKey(on c: PostgresConnection, actor: String, now: Date) async throws -> String {
+    let key = Curve25519.Signing.PrivateKey()
+    let kid = "rk-\(BusinessDate(containing: now).description)-\(Base64URL.encode(randomBytes(4)))"
+    let sealed = Data(secrets.seal(Base64URL.encode(Array(key.rawRepresentation)), context: "signing-key:\(kid)"))
+    try await c.query(
+      """
+      INSERT INTO signing_keys (kid, public_key, private_sealed, created_at)
+      VALUES (\(kid), \(Data(key.publicKey.rawRepresentation)), \(sealed), \(now))
+      """, logger: logger)
+    try await AuditLog.append(on: c, logger: logger, at: now, actor: actor, action: "signing_key.create", subject: kid)
+    return kid
+  }
+
+  /// The newest key, created on first use (under a transaction-level advisory lock, so two
+  /// instances starting at once make one).
+  func currentKey(on c: PostgresConnection, now: Date) async throws -> (kid: String, privateKey: [UInt8]) {
+    var rows = try await c.query(
+      "SELECT kid, private_sealed FROM signing_keys ORDER BY created_at DESC, kid DESC LIMIT 1", logger: logger
+    ).collect()
+    if rows.isEmpty {
+      try await c.query("SELECT pg_advisory_xact_lock(\(Int64(0x5265_6365_6970_74)))", logger: logger)
+      rows = try await c.query(
+        "SELECT kid, private_sealed FROM signing_keys ORDER BY created_at DESC, kid DESC LIMIT 1", logger: logger
+      ).collect()
+      if rows.isEmpty {
+        _ = try await createKey(on: c, actor: "system:receipts", now: now)
+        rows = try await c.query(
+          "SELECT kid, private_sealed FROM signing_keys ORDER BY created_at DESC, kid DESC LIMIT 1", logger: logger
+        ).collect()
+      }
+    }
+    let (kid, sealed) = try rows[0].decode((String, Data).self)
+    let encoded = try secrets.open(Array(sealed), context: "signing-key:\(kid)")
+    guard let privateKey = Base64URL.decode(encoded) else {
+      throw FeePayError(.internalError, "a signing key is unreadable")
+    }
+    return (kid, privateKey)
+  }
+
+  /// Every key that ever signed, for `/.well-known/jwks.json`.
+  public func publicKeys() async throws -> [(kid: String, key: [UInt8])] {
+    try await database.query("SELECT kid, public_key FROM signing_keys ORDER BY created_at, kid").map {
+      let (kid, key) = try $0.decode((String, Data).self)
+      return (kid, Array(key))
+    }
+  }
+
+  // MARK: Issuing
+
+  static let pending = """
+    SELECT \(InvoiceStore.columns), p.id AS pay_id, p.connector_code AS pay_connector, p.bank_txn_id AS pay_txn,
+           p.paid_at AS pay_paid_at, c.kind AS connector_kind, a.name AS agency_name, a.tax_code AS agency_tax_code,
+           a.bank_bin AS agency_bin, a.account_number AS agency_account, a.account_name AS agency_account_name,
+           a.receipt_template AS agency_template, a.receipt_series AS agency_series
+    FROM invoices i
+    JOIN payments p ON p.id = i.payment_id
+    JOIN agencies a ON a.code = i.agency_code
+    LEFT JOIN connectors c ON c.code = p.connector_code
+    """
+
+  struct Pending {
+    var invoice: Invoice
+    var agency: Agency
+    var payment: (id: String, connector: String, method: String, bankTxnID: String, paidAt: Date)
+  }
+
+  static func decodePending(_ row: PostgresRow) throws -> Pending {
+    let invoice = try InvoiceStore.decode(row)
+    let r = row.makeRandomAccess()
+    let agency = Agency(
+      code: invoice.agencyCode, name: try r["agency_name"].decode(String.self),
+      taxCode: try r["agency_tax_code"].decode(String.self), bankBIN: try r["agency_bin"].decode(String.self),
+      accountNumber: try r["agency_account"].decode(String.self),
+      accountName: try r["agency_account_name"].decode(String.self),
+      receiptTemplate: try r["agency_template"].decode(String.self),
+      receiptSeries: try r["agency_series"].decode(String.self))
+    let kind = try r["connector_kind"].decode(String?.self).flatMap(ConnectorKind.init(rawValue:))
+    return Pending(
+      invoice: invoice, agency: agency,
+      payment: (
+        try r["pay_id"].decode(String.self), try r["pay_connector"].decode(String.self), ReceiptDraft.method(of: kind),
+        try r["pay_txn"].decode(String.self), try r["pay_paid_at"].decode(Date.self)
+      ))
+  }
+
+  /// Issues receipts for up to `limit` paid invoices that have none, in order of payment.
+  /// Several issuers may run at once: invoices are claimed with `SKIP LOCKED`, and numbers
+  /// come from a counter row updated in this same transaction. `fault` is called after the
+  /// numbers are taken and before anything is written (tests use it to kill an issuer
+  /// mid-batch). Answers how many receipts were issued.
+  @discardableResult
+  public func issueBatch(now: Date, limit: Int = 200, fault: (@Sendable () throws -> Void)? = nil) async throws -> Int {
+    try await database.transaction { c in
+      let rows = try await c.query(
+        """
+        \(unescaped: Self.pending)
+        WHERE i.status = 'paid' AND i.receipt_id IS NULL
+        ORDER BY i.paid_at, i.id LIMIT \(limit) FOR UPDATE OF i SKIP LOCKED
+        """, logger: logger
+      ).collect()
+      guard !rows.isEmpty else { return 0 }
+      let pending = try rows.map(Self.decodePending)
+      let drafts = pending.map {
+        let lookup = ReceiptDraft.makeLookupCode()
+        return ReceiptDraft(
+          id: ids.make(.receipt), invoice: $0.invoice, agency: $0.agency, payment: $0.payment, lookupCode: lookup,
+          verifyURL: "\(publicBaseURL)/receipts/\(lookup)", replaces: nil)
+      }
+      let issued = try await number(drafts, on: c, now: now, fault: fault)
+      try await c.query(
+        """
+        UPDATE invoices i SET receipt_id = t.r FROM unnest(\(issued.map(\.id))::text[], \(issued.map(\.invoiceID))::text[]) AS t(r, inv)
+        WHERE i.id = t.inv
+        """, logger: logger)
+      return issued.count
+    }
+  }
+
+  /// Numbers, signs and inserts receipts (with their events and audit entries).
+  func number(_ drafts: [ReceiptDraft], on c: PostgresConnection, now: Date, fault: (@Sendable () throws -> Void)?)
+    async throws -> [Receipt]
+  {
+    let year = BusinessDate(containing: now).year
+    let agencies = Array(Set(drafts.map(\.agency.code))).sorted()
+    var explicit: [String: (String, String)] = [:]
+    for row in try await c.query(
+      """
+      SELECT agency_code, template_symbol, series FROM receipt_series
+      WHERE agency_code = ANY(\(agencies)) AND year = \(year)
+      """, logger: logger
+    ).collect() {
+      let (agency, template, series) = try row.decode((String, String, String).self)
+      explicit[agency] = (template, series)
+    }
+    func seriesFor(_ agency: Agency) -> (String, String) {
+      explicit[agency.code] ?? (agency.receiptTemplate, ReceiptNumbering.series(from: agency.receiptSeries, year: year))
+    }
+    // Take numbers per counter, in a fixed order so that concurrent issuers cannot deadlock.
+    var next: [String: Int] = [:]
+    for agency in agencies {
+      let sample = drafts.first { $0.agency.code == agency }!.agency
+      let (template, series) = seriesFor(sample)
+      let count = drafts.filter { $0.agency.code == agency }.count
+      try await c.query(
+        """
+        INSERT INTO receipt_counters (agency_code, template_symbol, series, year, last_number)
+        VALUES (\(agency), \(template), \(series), \(year), 0) ON CONFLICT DO NOTHING
+        """, logger: logger)
+      let rows = try await c.query(
+        """
+        UPDATE receipt_counters SET last_number = last_number + \(count)
+        WHERE agency_code = \(agency) AND template_symbol = \(template) AND series = \(series) AND year = \(year)
+        RETURNING last_number
+        """, logger: logger
+      ).collect()
+      next[agency] = try rows[0].decode(Int.self) - count + 1
+    }
+    try fault?()
+
+    let key = try await currentKey(on: c, now: now)
+    var receipts: [Receipt] = []
+    var numbers: [Int32] = []
+    var templates: [String] = []
+    var seriesList: [String] = []
+    for draft in drafts {
+      let (template, series) = seriesFor(draft.agency)
+      let n = next[draft.agency.code]!
+      next[draft.agency.code] = n + 1
+      let content = draft.content(template: template, series: series, number: n, issuedAt: now)
+      let jws = try JWS.sign(
+        payload: CanonicalJSON.serialize(content), kid: key.kid, type: Self.jwsType, privateKey: key.privateKey)
+      receipts.append(
+        Receipt(
+          id: draft.id, invoiceID: draft.invoice.id, status: "issued", replacedBy: nil, content: content, jws: jws))
+      numbers.append(Int32(n))
+      templates.append(template)
+      seriesList.append(series)
+    }
+    try await c.query(
+      """
+      INSERT INTO receipts (id, invoice_id, agency_code, template_symbol, series, year, number, issued_at, total_amount,
+                            lookup_code, kid, content, jws, replaces)
+      SELECT t.id, t.inv, t.agency, t.template, t.series, \(year), t.n, \(now), t.total, t.lookup, \(key.kid),
+             t.content::jsonb, t.jws, nullif(t.replaces, '')
+      FROM unnest(\(receipts.map(\.id))::text[], \(receipts.map(\.invoiceID))::text[],
+                  \(drafts.map(\.agency.code))::text[], \(templates)::text[], \(seriesList)::text[], \(numbers)::int[],
+                  \(drafts.map(\.invoice.totalAmount))::bigint[], \(drafts.map(\.lookupCode))::text[],
+                  \(receipts.map { String(decoding: CanonicalJSON.serialize($0.content), as: UTF8.self) })::text[],
+                  \(receipts.map(\.jws))::text[], \(drafts.map { $0.replaces ?? "" })::text[])
+        AS t(id, inv, agency, template, series, n, total, lookup, content, jws, replaces)
+      """, logger: logger)
+    try await c.query(
+      """
+      INSERT INTO events (id, portal_code, type, subject_id, data, created_at)
+      SELECT t.e, t.p, 'receipt.issued', t.r, t.d::jsonb, \(now)
+      FROM unnest(\(receipts.map { _ in ids.make(.event) })::text[], \(drafts.map(\.invoice.portalCode))::text[],
+                  \(receipts.map(\.id))::text[], \(receipts.map { $0.object.jsonText })::text[]) AS t(e, p, r, d)
+      """, logger: logger)
+    try await c.query(
+      """
+      INSERT INTO audit_log (at, actor, action, subject, summary)
+      SELECT \(now), 'system:receipts', 'receipt.issue', t.r,
+             jsonb_build_object('invoice', t.inv, 'number', t.n, 'series', t.s)
+      FROM unnest(\(receipts.map(\.id))::text[], \(receipts.map(\.invoiceID))::text[], \(numbers)::int[],
+                  \(seriesList)::text[]) AS t(r, inv, n, s)
+      """, logger: logger)
+    return receipts
+  }
+
+  // MARK: Reading
+
+  static let receiptColumns = "id, invoice_id, status, replaced_by, content::text, jws"
+
+  static func decodeReceipt(_ row: PostgresRow) throws -> Receipt {
+    let (id, invoice, status, replacedBy, content, jws) = try row.decode(
+      (String, String, String, String?, String, String).self)
+    return Receipt(
+      id: id, invoiceID: invoice, status: status, replacedBy: replacedBy,
+      content: (try? JSONValue.parse(Array(content.utf8))) ?? .null, jws: jws)
+  }
+
+  /// A receipt by id; a portal sees only its own invoices' receipts.
+  public func receipt(id: String, portal: String?) async throws -> Receipt? {
+    guard IDGenerator.isWellFormed(id, kind: .receipt) else { return nil }
+    let rows = try await database.query(
+      """
+      SELECT r.id, r.invoice_id, r.status, r.replaced_by, r.content::text, r.jws FROM receipts r
+      JOIN invoices i ON i.id = r.invoice_id
+      WHERE r.id = \(id) AND (\(portal)::text IS NULL OR i.portal_code = \(portal))
+      """)
+    return try rows.first.map(Self.decodeReceipt)
+  }
+
+  /// The current receipt of an invoice.
+  public func receipt(invoiceID: String, portal: String?) async throws -> Receipt? {
+    let rows = try await database.query(
+      """
+      SELECT r.id, r.invoice_id, r.status, r.replaced_by, r.content::text, r.jws FROM receipts r
+      JOIN invoices i ON i.id = r.invoice_id
+      WHERE r.invoice_id = \(invoiceID) AND r.status = 'issued' AND (\(portal)::text IS NULL OR i.portal_code = \(portal))
+      """)
+    return try rows.first.map(Self.decodeReceipt)
+  }
+
+  public func receipt(lookupCode: String) async throws -> Receipt? {
+    guard (8...32).contains(lookupCode.utf8.count), lookupCode.isPrintableASCII else { return nil }
+    let rows = try await database.query(
+      "SELECT \(unescaped: Self.receiptColumns) FROM receipts WHERE lookup_code = \(lookupCode)")
+    return try rows.first.map(Self.decodeReceipt)
+  }
+
+  /// Checks a compact JWS against FeePay's keys and its receipts: valid only if the
+  /// signature verifies with a published key and the receipt has not been replaced.
+  public func verify(_ compact: String) async throws -> (valid: Bool, receipt: Receipt?, reason: String?) {
+    let parsed: JWS.Parsed
+    do { parsed = try JWS.parse(compact) } catch { return (false, nil, error.rawValue) }
+    guard parsed.header["typ"]?.stringValue == Self.jwsType else { return (false, nil, "not a FeePay receipt") }
+    let keys = try await publicKeys()
+    guard let key = keys.first(where: { $0.kid == parsed.kid }) else {
+      return (false, nil, JWS.Failure.unknownKey.rawValue)
+    }
+    do { try JWS.verify(parsed, publicKey: key.key) } catch { return (false, nil, error.rawValue) }
+    guard let id = (try? JSONValue.parse(parsed.payload))?["id"]?.stringValue,
+      let receipt = try await receipt(id: id, portal: nil)
+    else { return (false, nil, "no such receipt") }
+    guard receipt.status == "issued" else {
+      return (false, receipt, "replaced by \(receipt.replacedBy ?? "a newer receipt")")
+    }
+    return (true, receipt, nil)
+  }
+
+  // MARK: Replacing
+
+  /// Replaces a wrong receipt: a new number for the corrected content, a reference to the
+  /// old receipt, the old one marked replaced; both kept.
+  public func replace(
+    id: String, payerName: String, payerIDNumber: String?, reason: String, actor: String, now: Date
+  ) async throws -> Receipt {
+    try await database.transaction { c in
+      let rows = try await c.query(
+        """
+        \(unescaped: Self.pending)
+        JOIN receipts r ON r.invoice_id = i.id
+        WHERE r.id = \(id) FOR UPDATE OF i
+        """, logger: logger
+      ).collect()
+      guard let row = rows.first else { throw FeePayError.notFound("receipt") }
+      let current = try await c.query(
+        "SELECT status FROM receipts WHERE id = \(id) FOR UPDATE", logger: logger
+      ).collect()
+      guard try current[0].decode(String.self) == "issued" else {
+        throw FeePayError(.conflict, "Receipt \(id) was already replaced; replace its replacement instead.")
+      }
+      var pending = try Self.decodePending(row)
+      pending.invoice.payer.name = payerName
+      pending.invoice.payer.idNumber = payerIDNumber
+      let lookup = ReceiptDraft.makeLookupCode()
+      let draft = ReceiptDraft(
+        id: ids.make(.receipt), invoice: pending.invoice, agency: pending.agency, payment: pending.payment,
+        lookupCode: lookup, verifyURL: "\(publicBaseURL)/receipts/\(lookup)", replaces: id)
+      try await c.query("UPDATE receipts SET status = 'replaced' WHERE id = \(id)", logger: logger)
+      let issued = try await number([draft], on: c, now: now, fault: nil)
+      try await c.query("UPDATE receipts SET replaced_by = \(draft.id) WHERE id = \(id)", logger: logger)
+      try await c.query("UPDATE invoices SET receipt_id = \(draft.id) WHERE id = \(pending.invoice.id)", logger: logger)
+      try await AuditLog.append(
+        on: c, logger: logger, at: now, actor: actor, action: "receipt.replace", subject: id,
+        summary: ["replacement": .string(draft.id), "reason": .string(reason)])
+      return issued[0]
+    }
+  }
+
+  /// Sets the series an agency uses for `year` (ahead of time, for the next year).
+  public func setSeries(agency: String, year: Int, template: String, series: String, actor: String, now: Date)
+    async throws
+  {
+    if let problem = ProvisioningRules.receiptSeries(series) ?? ProvisioningRules.receiptTemplate(template) {
+      throw FeePayError(.validationFailed, problem)
+    }
+    guard series.dropFirst().prefix(2) == String(format: "%02d", year % 100) else {
+      throw FeePayError(
+        .validationFailed, "the series for \(year) must carry the digits \(String(format: "%02d", year % 100))")
+    }
+    try await database.transaction { c in
+      try await c.query(
+        """
+        INSERT INTO receipt_series (agency_code, year, template_symbol, series) VALUES (\(agency), \(year), \(template), \(series))
+        ON CONFLICT (agency_code, year) DO UPDATE SET template_symbol = EXCLUDED.template_symbol, series = EXCLUDED.series
+        """, logger: logger)
+      try await AuditLog.append(
+        on: c, logger: logger, at: now, actor: actor, action: "agency.set_series", subject: "agency:\(agency)",
+        summary: ["year": .integer(Int64(year)), "series": .string(series)])
+    }
+  }
+
+  // MARK: Reporting
+
+  /// One row of the receipt usage report (form BC26/BLĐT).
+  public struct UsageRow: Sendable, Encodable {
+    public var agencyCode: String
+    public var templateSymbol: String
+    public var series: String
+    public var firstNumber: String
+    public var lastNumber: String
+    public var issued: Int
+    public var replaced: Int
+    public var cancelled: Int
+    public var totalAmount: Int64
+
+    enum CodingKeys: String, CodingKey {
+      case series, issued, replaced, cancelled
+      case agencyCode = "agency_code"
+      case templateSymbol = "template_symbol"
+      case firstNumber = "first_number"
+      case lastNumber = "last_number"
+      case totalAmount = "total_amount"
+    }
+  }
+
+  /// Receipts issued from `from` to `to` (Vietnamese calendar days, inclusive).
+  public func usage(from: BusinessDate, to: BusinessDate, agency: String?) async throws -> [UsageRow] {
+    let end = Date(timeIntervalSince1970: to.start.timeIntervalSince1970 + 86_400)
+    let rows = try await database.query(
+      """
+      SELECT agency_code, template_symbol, series, min(number), max(number), count(*)::int,
+             count(*) FILTER (WHERE status = 'replaced')::int,
+             coalesce(sum(total_amount) FILTER (WHERE status = 'issued'), 0)::bigint
+      FROM receipts
+      WHERE issued_at >= \(from.start) AND issued_at < \(end) AND (\(agency)::text IS NULL OR agency_code = \(agency))
+      GROUP BY agency_code, template_symbol, series ORDER BY agency_code, template_symbol, series
+      """)
+    return try rows.map {
+      let (agency, template, series, first, last, issued, replaced, total) = try $0.decode(
+        (String, String, String, Int, Int, Int, Int, Int64).self)
+      return UsageRow(
+        agencyCode: agency, templateSymbol: template, series: series, firstNumber: ReceiptNumbering.format(first),
+        lastNumber: ReceiptNumbering.format(last), issued: issued, replaced: replaced, cancelled: 0, totalAmount: total)
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import FeePayCore
+import Foundation
+import Testing
+
+@Suite struct AmountInWordsTests {
+  @Test(arguments: Vectors.list("amount_in_words_vi"))
+  func vector(_ v: JSONValue) throws {
+    let amount = try #require(v["amount"]?.intValue)
+    #expect(AmountInWords.vietnamese(amount) == v["words"]?.stringValue)
+  }
+
+  @Test(arguments: [
+    (105, "Một trăm linh năm đồng"), (24, "Hai mươi tư đồng"), (14, "Mười bốn đồng"), (11, "Mười một đồng"),
+    (1_000_001, "Một triệu không trăm linh một đồng"), (1_001_000, "Một triệu không trăm linh một nghìn đồng"),
+    (20_000, "Hai mươi nghìn đồng"), (1_000_000_000_000, "Một nghìn tỷ đồng"),
+    (2_500_000_015, "Hai tỷ năm trăm triệu không trăm mười lăm đồng"),
+    (999_999_999, "Chín trăm chín mươi chín triệu chín trăm chín mươi chín nghìn chín trăm chín mươi chín đồng"),
+  ])
+  func conventions(_ amount: Int64, _ words: String) {
+    #expect(AmountInWords.vietnamese(amount) == words)
+  }
+}
+
+@Suite struct JWSTests {
+  @Test(arguments: Vectors.list("jws_eddsa"))
+  func rfc8037Vector(_ v: JSONValue) throws {
+    let d = try #require(v["jwk"]?["d"]?.stringValue.flatMap(Base64URL.decode))
+    let x = try #require(v["jwk"]?["x"]?.stringValue.flatMap(Base64URL.decode))
+    let header = Array(try #require(v["protected"]?.stringValue).utf8)
+    let payload = Array(try #require(v["payload"]?.stringValue).utf8)
+    let jws = try JWS.sign(payload: payload, protectedHeader: header, privateKey: d)
+    #expect(jws == v["jws"]?.stringValue)
+    let parsed = try JWS.parse(jws)
+    #expect(parsed.payload == payload)
+    try JWS.verify(parsed, publicKey: x)
+    var bytes = Array(jws.utf8)
+    bytes[bytes.count / 2] = bytes[bytes.count / 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+    #expect(throws: JWS.Failure.self) {
+      try JWS.verify(try JWS.parse(String(decoding: bytes, as: UTF8.self)), publicKey: x)
+    }
+    #expect(throws: JWS.Failure.malformed) { try JWS.parse("a.b") }
+  }
+
+  @Test func canonicalJSONIsSortedCompactAndNFC() {
+    let value: JSONValue = [
+      "b": 1, "a": ["y": "x\"\\\n", "x": .null], "c": [true, false], "d": .string("Nguye\u{0302}\u{0303}n"),
+    ]
+    #expect(
+      String(decoding: CanonicalJSON.serialize(value), as: UTF8.self)
+        == "{\"a\":{\"x\":null,\"y\":\"x\\\"\\\\\\n\"},\"b\":1,\"c\":[true,false],\"d\":\"Nguyễn\"}")
+  }
+
+  @Test func seriesCarryTheYear() {
+    #expect(ReceiptNumbering.series(from: "C26TAA", year: 2027) == "C27TAA")
+    #expect(ReceiptNumbering.series(from: "C26TAA", year: 2100) == "C00TAA")
+    #expect(ReceiptNumbering.format(1) == "0000001")
+    #expect(ReceiptNumbering.format(1_234_567) == "1234567")
+  }
+}
