@@ -23,6 +23,8 @@ public struct AppConfiguration: Sendable {
   /// How often the receipt issuer looks for paid invoices; `nil` turns it off (tests issue
   /// by hand).
   public var receiptInterval: Duration? = .seconds(1)
+  /// The largest settlement file accepted (default 512 MiB).
+  public var maxStatementBytes = 512 << 20
   /// Webhook delivery to portals; `nil` turns the dispatcher off (tests drive it by hand).
   public var webhooks: WebhookSettings? = WebhookSettings()
   /// VNPay's payment page (sandbox by default; production is https://pay.vnpay.vn/vpcpay.html).
@@ -65,6 +67,10 @@ public func buildApplication(
   let receipts = ReceiptStore(
     database: database, secrets: secrets, ids: ids, publicBaseURL: configuration.publicBaseURL)
   ReceiptRoutes(receipts: receipts, authenticator: authenticator, clock: clock).add(to: router)
+  SettlementRoutes(
+    settlements: SettlementStore(database: database, ids: ids, presenter: presenter), authenticator: authenticator,
+    clock: clock, ids: ids, maxStatementBytes: configuration.maxStatementBytes
+  ).add(to: router)
   let webhookStore = WebhookStore(database: database, secrets: secrets)
   EventRoutes(store: webhookStore, authenticator: authenticator, clock: clock).add(to: router)
   CallbackRoutes(connectors: connectors, payments: payments, clock: clock, metrics: metrics).add(to: router)

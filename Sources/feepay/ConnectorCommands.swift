@@ -10,7 +10,7 @@ import Foundation
 struct ConnectorCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "connector", abstract: "Banks and payment gateways that post callbacks.",
-    subcommands: [Add.self, List.self, RotateSecret.self])
+    subcommands: [Add.self, List.self, RotateSecret.self, SetCSVMapping.self])
 
   struct Add: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Add a connector.")

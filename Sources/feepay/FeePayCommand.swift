@@ -22,7 +22,7 @@ struct FeePayCommand: AsyncParsableCommand {
       """,
     subcommands: [
       Serve.self, Migrate.self, AgencyCommand.self, PortalCommand.self, KeyCommand.self, OpenAPI.self,
-      ConnectorCommand.self, BankCommand.self, SigningKeyCommand.self, Demo.self, HealthCheck.self,
+      ConnectorCommand.self, BankCommand.self, SigningKeyCommand.self, Reconcile.self, Demo.self, HealthCheck.self,
     ]
   )
 }
@@ -96,6 +96,12 @@ struct Serve: AsyncParsableCommand {
           throw FeePayError(.configuration, "FEEPAY_WEBHOOK_RETRY_SCHEDULE must look like 5s,5m,30m,2h")
         }
         configuration.webhooks?.schedule = schedule
+      }
+      if let text = runtime.environment["FEEPAY_MAX_STATEMENT_BYTES"] {
+        guard let bytes = Int(text), bytes > 0 else {
+          throw FeePayError(.configuration, "FEEPAY_MAX_STATEMENT_BYTES must be a positive number of bytes")
+        }
+        configuration.maxStatementBytes = bytes
       }
       if let text = runtime.environment["FEEPAY_WEBHOOK_TIMEOUT_SECONDS"] {
         guard let seconds = Int(text), (1...120).contains(seconds) else {

@@ -153,6 +153,19 @@ import Testing
     let connectors = try Self.run(["connector", "list"], environment: env)
     #expect(connectors.stdout.contains("vcb\tstandard-webhooks\tHCM-STP"))
     #expect(!connectors.stdout.contains("whsec_"))
+    let statement = FileManager.default.temporaryDirectory.appendingPathComponent("stmt-\(UUID().uuidString).csv")
+    defer { try? FileManager.default.removeItem(at: statement) }
+    try
+      "bank_txn_id,payment_code,amount,currency,paid_at,payer_account,memo\nVCB.9,,25000,VND,2026-11-29T10:00:00+07:00,,gift\n"
+      .write(to: statement, atomically: true, encoding: .utf8)
+    let reconciled = try Self.run(
+      ["reconcile", "--connector", "vcb", "--date", "2026-11-29", statement.path], environment: env)
+    #expect(reconciled.status == 0, "\(reconciled.stderr)")
+    #expect(reconciled.stdout.contains("missing_in_feepay"))
+    let reconciledAgain = try Self.run(
+      ["reconcile", "--connector", "vcb", "--date", "2026-11-29", statement.path], environment: env)
+    #expect(reconciledAgain.status != 0)
+    #expect(reconciledAgain.stderr.contains("already imported"))
     let noMasterKey = try Self.run(
       ["portal", "add", "--code", "dvc-y", "--name", "Y", "--agencies", "HCM-STP"],
       environment: ["DATABASE_URL": env["DATABASE_URL"]!, "FEEPAY_MASTER_KEY": "short"])

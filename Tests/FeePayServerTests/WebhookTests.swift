@@ -123,7 +123,13 @@ final class Receiver: Sendable {
       #expect(try await dispatcher(world).runOnce() == 0)
 
       // The same object through the events API, in commit order with a stable cursor.
-      let page = try await client.send(.get, "/v1/events?limit=10", key: portal.key)
+      // Events show once every older transaction in the cluster has finished (other tests
+      // run alongside), so poll briefly as a portal would.
+      var page = try await client.send(.get, "/v1/events?limit=10", key: portal.key)
+      for _ in 0..<100 where page.json["data"]?.arrayValue?.isEmpty != false {
+        try await Task.sleep(for: .milliseconds(100))
+        page = try await client.send(.get, "/v1/events?limit=10", key: portal.key)
+      }
       #expect(page.json["data"]?[0]?["id"]?.stringValue == event)
       #expect(page.json["data"]?[0]?["type"] == "invoice.cancelled")
       #expect(page.json["data"]?[0]?["data"]?["status"] == "cancelled")

@@ -33,6 +33,13 @@ public struct PaymentException: Sendable, Hashable, Encodable {
     public var note: String
     public var by: String
     public var at: String
+
+    public init(action: String, note: String, by: String, at: String) {
+      self.action = action
+      self.note = note
+      self.by = by
+      self.at = at
+    }
   }
 
   public var id: String

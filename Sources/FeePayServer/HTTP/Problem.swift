@@ -37,10 +37,12 @@ struct Problem: Encodable {
     case .unauthenticated: .unauthorized
     case .forbidden: .forbidden
     case .notFound: .notFound
-    case .conflict, .invoiceNotOpen, .idempotencyRequestInProgress: .conflict
+    case .conflict, .invoiceNotOpen, .idempotencyRequestInProgress, .statementAlreadyImported, .dayClosed,
+      .dayNotReconciled:
+      .conflict
     case .payloadTooLarge: .contentTooLarge
     case .unsupportedMediaType: .unsupportedMediaType
-    case .validationFailed, .idempotencyKeyReused: .unprocessableContent
+    case .validationFailed, .idempotencyKeyReused, .statementInvalid: .unprocessableContent
     case .unavailable: .serviceUnavailable
     case .configuration, .internalError: .internalServerError
     }
@@ -56,6 +58,10 @@ struct Problem: Encodable {
     case .invoiceNotOpen: "Invoice is not open"
     case .idempotencyRequestInProgress: "Request in progress"
     case .idempotencyKeyReused: "Idempotency key reused"
+    case .statementAlreadyImported: "Statement already imported"
+    case .statementInvalid: "Statement cannot be read"
+    case .dayClosed: "Business day closed"
+    case .dayNotReconciled: "Business day not reconciled"
     case .payloadTooLarge: "Payload too large"
     case .unsupportedMediaType: "Unsupported media type"
     case .validationFailed: "Validation failed"

@@ -500,6 +500,184 @@ enum OpenAPIDocument {
             "401": { $ref: "#/components/responses/Unauthenticated" }
             "403": { $ref: "#/components/responses/Forbidden" }
             "422": { $ref: "#/components/responses/Unprocessable" }
+      /v1/settlements:
+        post:
+          tags: [accountants]
+          operationId: importSettlement
+          summary: Import and reconcile a bank statement (accountant, admin)
+          parameters:
+            - { name: connector, in: query, required: true, schema: { type: string } }
+            - { name: business_date, in: query, required: true, schema: { type: string, format: date } }
+          requestBody:
+            required: true
+            content:
+              text/csv:
+                schema: { type: string, description: "FeePay's CSV, or the connector's declared column mapping." }
+              application/xml:
+                schema: { type: string, description: "ISO 20022 camt.053 or camt.054, .001.02 to .001.08." }
+          responses:
+            "201":
+              description: The statement and its reconciliation summary.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/Settlement" }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "409": { $ref: "#/components/responses/Conflict" }
+            "413": { $ref: "#/components/responses/TooLarge" }
+            "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+            "422": { $ref: "#/components/responses/Unprocessable" }
+      /v1/settlements/{id}:
+        get:
+          tags: [accountants]
+          operationId: getSettlement
+          summary: A statement's reconciliation summary
+          parameters:
+            - { name: id, in: path, required: true, schema: { type: string } }
+          responses:
+            "200":
+              description: The summary.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/Settlement" }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+      /v1/settlements/{id}/items:
+        get:
+          tags: [accountants]
+          operationId: listSettlementItems
+          summary: A statement's lines with their categories
+          parameters:
+            - { name: id, in: path, required: true, schema: { type: string } }
+            - name: category
+              in: query
+              schema: { type: string, enum: [matched, amount_mismatch, recovered, missing_in_feepay, duplicate_in_bank, debit, reversal, other_currency] }
+            - $ref: "#/components/parameters/Limit"
+            - $ref: "#/components/parameters/Cursor"
+          responses:
+            "200":
+              description: One page, in line order.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [data, next_cursor]
+                    properties:
+                      data: { type: array, items: { $ref: "#/components/schemas/SettlementItem" } }
+                      next_cursor: { type: [string, "null"] }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "422": { $ref: "#/components/responses/Unprocessable" }
+      /v1/settlements/{id}/report.csv:
+        get:
+          tags: [accountants]
+          operationId: settlementReport
+          summary: Every line with its category, as CSV
+          parameters:
+            - { name: id, in: path, required: true, schema: { type: string } }
+          responses:
+            "200":
+              description: CSV.
+              content:
+                text/csv:
+                  schema: { type: string }
+            "404": { $ref: "#/components/responses/NotFound" }
+      /v1/exceptions/{id}/resolve:
+        post:
+          tags: [accountants]
+          operationId: resolveException
+          summary: Resolve an open exception once, with a note (accountant, admin)
+          parameters:
+            - { name: id, in: path, required: true, schema: { type: string } }
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [action, note]
+                  properties:
+                    action: { type: string, enum: [apply_to_invoice, refund, write_off, accept_bank_record] }
+                    invoice_id: { type: string, description: "For apply_to_invoice." }
+                    note: { type: string, minLength: 1, maxLength: 1000 }
+          responses:
+            "200":
+              description: The resolved exception.
+              content:
+                application/json:
+                  schema: { $ref: "#/components/schemas/PaymentException" }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "404": { $ref: "#/components/responses/NotFound" }
+            "409": { $ref: "#/components/responses/Conflict" }
+            "422": { $ref: "#/components/responses/Unprocessable" }
+      /v1/business-days/{date}/close:
+        post:
+          tags: [accountants]
+          operationId: closeBusinessDay
+          summary: Close a business day; afterwards nothing dated on it changes
+          parameters:
+            - { name: date, in: path, required: true, schema: { type: string, format: date } }
+          requestBody:
+            required: false
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    force: { type: boolean, default: false }
+                    note: { type: string, description: "Required with force." }
+          responses:
+            "200":
+              description: Closed.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      business_date: { type: string, format: date }
+                      closed_at: { type: string, format: date-time }
+                      forced: { type: boolean }
+                      open_exceptions: { type: integer }
+                      connectors_without_statement: { type: array, items: { type: string } }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "403": { $ref: "#/components/responses/Forbidden" }
+            "409": { $ref: "#/components/responses/Conflict" }
+            "422": { $ref: "#/components/responses/Unprocessable" }
+      /v1/reports/remittance:
+        get:
+          tags: [accountants]
+          operationId: remittance
+          summary: Per agency and fee code, what is owed to the State Treasury for a day
+          parameters:
+            - { name: date, in: query, required: true, schema: { type: string, format: date } }
+            - { name: format, in: query, schema: { type: string, enum: [json, csv] } }
+          responses:
+            "200":
+              description: The remittance; the total equals the day's fees_payable movement.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [business_date, total, data]
+                    properties:
+                      business_date: { type: string, format: date }
+                      total: { type: integer }
+                      data:
+                        type: array
+                        items:
+                          type: object
+                          required: [agency_code, fee_code, amount]
+                          properties:
+                            agency_code: { type: string }
+                            fee_code: { type: string }
+                            amount: { type: integer }
+                text/csv:
+                  schema: { type: string }
+            "401": { $ref: "#/components/responses/Unauthenticated" }
+            "422": { $ref: "#/components/responses/Unprocessable" }
       /v1/ledger/balances:
         get:
           tags: [accountants]
@@ -920,6 +1098,38 @@ enum OpenAPIDocument {
             replaced: { type: integer }
             cancelled: { type: integer }
             total_amount: { type: integer }
+        Settlement:
+          type: object
+          required: [id, connector, business_date, format, line_count, total_amount, status, summary]
+          properties:
+            id: { type: string }
+            connector: { type: string }
+            business_date: { type: string, format: date }
+            format: { type: string, enum: [csv, camt.053, camt.054] }
+            line_count: { type: integer }
+            total_amount: { type: integer, description: "The file's VND credits." }
+            status: { type: string, enum: [reconciled] }
+            summary:
+              type: object
+              additionalProperties:
+                type: object
+                required: [count, amount]
+                properties:
+                  count: { type: integer }
+                  amount: { type: integer }
+        SettlementItem:
+          type: object
+          required: [line_no, bank_txn_id, payment_code, amount, currency, category, payment_id, invoice_id, exception_id]
+          properties:
+            line_no: { type: integer }
+            bank_txn_id: { type: string }
+            payment_code: { type: [string, "null"] }
+            amount: { type: integer }
+            currency: { type: string }
+            category: { type: string }
+            payment_id: { type: [string, "null"] }
+            invoice_id: { type: [string, "null"] }
+            exception_id: { type: [string, "null"] }
         Health:
           type: object
           required: [status]
@@ -938,7 +1148,8 @@ enum OpenAPIDocument {
               type: string
               enum: [malformed_request, unauthenticated, forbidden, not_found, conflict, invoice_not_open,
                 idempotency_request_in_progress, idempotency_key_reused, payload_too_large, unsupported_media_type,
-                validation_failed, unavailable, internal_error]
+                validation_failed, unavailable, internal_error, statement_already_imported, statement_invalid,
+                day_closed, day_not_reconciled]
             request_id: { type: string }
             errors:
               type: array

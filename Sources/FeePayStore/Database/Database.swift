@@ -53,6 +53,8 @@ public final class Database: Sendable {
         switch error.serverInfo?[.sqlState] {
         case "23505":
           return FeePayError(.conflict, "That object already exists.")
+        case "P0001" where error.serverInfo?[.message]?.contains("is closed") == true:
+          return FeePayError(.dayClosed, "That business day is closed; nothing dated on it can change.")
         case "40001", "40P01":
           return FeePayError(.unavailable, "The database was busy; nothing was changed. Retry the request.")
         case "57P01", "57P02", "57P03", "53300":

@@ -97,7 +97,13 @@ public struct PaymentStore: Sendable {
         return .duplicate(paymentID: pid, exceptionID: eid)
       }
 
-      let businessDate = BusinessDate(containing: notification.paidAt)
+      // A closed day takes nothing more: a late callback posts into the next open day.
+      let paidOn = BusinessDate(containing: notification.paidAt).description
+      let businessDate =
+        BusinessDate(
+          try await c.query("SELECT feepay_open_day(\(paidOn)::date)::text", logger: logger).collect()[0].decode(
+            String.self))
+        ?? BusinessDate(containing: notification.paidAt)
       if accepted, var invoice {
         let callbackID = try await keep(
           evidence, verdict: "accepted", connector: connector.code, txn: notification.bankTxnID, payment: paymentID,

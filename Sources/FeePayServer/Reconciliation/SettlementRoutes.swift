@@ -1,0 +1,234 @@
+import Crypto
+import Dispatch
+import FeePayCore
+import FeePayStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Statements in, reconciliation out; exceptions resolved; days closed; remittance.
+struct SettlementRoutes: Sendable {
+  let settlements: SettlementStore
+  let authenticator: Authenticator
+  let clock: any WallClock
+  let ids: IDGenerator
+  let maxStatementBytes: Int
+
+  static let readers: Set<Role> = [.accountant, .auditor, .admin]
+  static let writers: Set<Role> = [.accountant, .admin]
+
+  func add(to router: Router<AppRequestContext>) {
+    router.post("/v1/settlements") { request, _ in try await upload(request) }
+    router.get("/v1/settlements/:id") { request, context in
+      _ = try await authenticator.principal(request, roles: Self.readers)
+      guard let summary = try await settlements.summary(id: try context.parameters.require("id")) else {
+        throw FeePayError.notFound("settlement")
+      }
+      return Response.encoded(summary)
+    }
+    router.get("/v1/settlements/:id/items") { request, context in try await items(request, context) }
+    router.get("/v1/settlements/:id/report.csv") { request, context in try await report(request, context) }
+    router.post("/v1/exceptions/:id/resolve") { request, context in try await resolve(request, context) }
+    router.post("/v1/business-days/:date/close") { request, context in try await close(request, context) }
+    router.get("/v1/reports/remittance") { request, _ in try await remittance(request) }
+  }
+
+  func upload(_ request: Request) async throws -> Response {
+    let principal = try await authenticator.principal(request, roles: Self.writers)
+    let p = request.uri.queryParameters
+    var errors: [FieldError] = []
+    let connector = p.get("connector") ?? ""
+    if connector.isEmpty { errors.append(FieldError(parameter: "connector", "is required")) }
+    let day = p.get("business_date").flatMap(BusinessDate.init)
+    if day == nil { errors.append(FieldError(parameter: "business_date", "must be a date YYYY-MM-DD")) }
+    guard let format = StatementImporter.format(contentType: request.headers[.contentType]) else {
+      throw FeePayError(
+        .unsupportedMediaType,
+        "Send text/csv (FeePay's CSV or the connector's mapping) or application/xml (camt.053/054).")
+    }
+    guard errors.isEmpty, let day else { throw FeePayError.validation(errors) }
+    if let length = request.headers[.contentLength].flatMap(Int.init), length > maxStatementBytes {
+      throw FeePayError(.payloadTooLarge, "A statement is at most \(maxStatementBytes) bytes.")
+    }
+    let mapping = try await settlements.csvMapping(connector: connector)
+
+    // Stream the body to disk, hashing it on the way.
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("feepay-statement-\(UUID().uuidString)")
+    _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: file) }
+    let handle = try FileHandle(forWritingTo: file)
+    var hasher = SHA256()
+    var size = 0
+    do {
+      for try await buffer in request.body {
+        size += buffer.readableBytes
+        guard size <= maxStatementBytes else {
+          throw FeePayError(.payloadTooLarge, "A statement is at most \(maxStatementBytes) bytes.")
+        }
+        let bytes = buffer.readableBytesView
+        hasher.update(data: bytes)
+        handle.write(Data(bytes))
+      }
+      try handle.close()
+    } catch {
+      try? handle.close()
+      throw error
+    }
+    let sha = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    if try await settlements.alreadyImported(connector: connector, businessDate: day, sha256: sha) {
+      throw FeePayError(.statementAlreadyImported, "This statement was already imported for \(connector) on \(day).")
+    }
+    let id = ids.make(.settlement)
+    let parsed = try await Self.offload {
+      try StatementImporter.parse(
+        file: file, format: format, mapping: mapping, settlementID: id, connector: connector, businessDate: day,
+        sha256: sha)
+    }
+    defer { try? FileManager.default.removeItem(at: parsed.copyFile) }
+    let summary = try await settlements.reconcile(parsed, actor: principal.actor, now: clock.now)
+    return .encoded(summary, status: .created)
+  }
+
+  /// Runs CPU-bound work off the concurrency runtime's threads.
+  static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+      DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+    }
+  }
+
+  func items(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    _ = try await authenticator.principal(request, roles: Self.readers)
+    let id = try context.parameters.require("id")
+    guard try await settlements.summary(id: id) != nil else { throw FeePayError.notFound("settlement") }
+    let p = request.uri.queryParameters
+    var errors: [FieldError] = []
+    let category = p.get("category")
+    if let category, !SettlementStore.categories.contains(category) || category == "missing_in_bank" {
+      errors.append(FieldError(parameter: "category", "must be a statement line category"))
+    }
+    let limit = try AccountingRoutes.limit(p.get("limit"), errors: &errors)
+    var after = 0
+    if let cursor = p.get("cursor") {
+      if let text = Cursor.read(cursor), let n = Int(text) {
+        after = n
+      } else {
+        errors.append(FieldError(parameter: "cursor", "is not a cursor this API returned"))
+      }
+    }
+    if !errors.isEmpty { throw FeePayError.validation(errors) }
+    let rows = try await settlements.items(settlement: id, category: category, afterLine: after, limit: limit + 1)
+    let page = Array(rows.prefix(limit))
+    return .encoded(
+      Page(data: page, nextCursor: rows.count > limit ? page.last.map { Cursor.make(after: String($0.lineNo)) } : nil))
+  }
+
+  /// Every line with its category, for the accountant's spreadsheet.
+  func report(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    _ = try await authenticator.principal(request, roles: Self.readers)
+    let id = try context.parameters.require("id")
+    guard try await settlements.summary(id: id) != nil else { throw FeePayError.notFound("settlement") }
+    var csv = "line_no,bank_txn_id,payment_code,amount,currency,category,payment_id,invoice_id,exception_id\r\n"
+    var after = 0
+    while true {
+      let rows = try await settlements.items(settlement: id, category: nil, afterLine: after, limit: 5000)
+      for r in rows {
+        csv +=
+          [
+            String(r.lineNo), r.bankTxnID, r.paymentCode ?? "", String(r.amount), r.currency, r.category,
+            r.paymentID ?? "", r.invoiceID ?? "", r.exceptionID ?? "",
+          ].map(Self.csvField).joined(separator: ",") + "\r\n"
+      }
+      guard let last = rows.last, rows.count == 5000 else { break }
+      after = last.lineNo
+    }
+    var headers = HTTPFields()
+    headers[.contentType] = "text/csv; charset=utf-8"
+    headers[.contentDisposition] = "attachment; filename=\"\(id).csv\""
+    return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: csv)))
+  }
+
+  static func csvField(_ s: String) -> String {
+    // Quote what needs it, and defuse spreadsheet formulas.
+    var v = s
+    if let first = v.first, "=+-@".contains(first) { v = "'" + v }
+    return v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+      ? "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : v
+  }
+
+  func resolve(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    var request = request
+    let principal = try await authenticator.principal(request, roles: Self.writers)
+    let id = try context.parameters.require("id")
+    let body = try JSONValue.parse(try await request.jsonBody(limit: context.maxUploadSize))
+    guard case .object = body else { throw FeePayError(.malformedRequest, "The request body must be a JSON object.") }
+    var errors: [FieldError] = []
+    let action = body["action"]?.stringValue.flatMap(SettlementStore.Action.init(rawValue:))
+    if action == nil {
+      errors.append(
+        FieldError(
+          pointer: "/action",
+          "must be one of \(SettlementStore.Action.allCases.map(\.rawValue).joined(separator: ", "))"))
+    }
+    let note = body["note"]?.stringValue?.nfc.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    if note.isEmpty || note.count > 1000 || note.containsControlCharacters {
+      errors.append(FieldError(pointer: "/note", "is required (1-1000 characters)"))
+    }
+    guard errors.isEmpty, let action else { throw FeePayError.validation(errors) }
+    guard IDGenerator.isWellFormed(id, kind: .exception) else { throw FeePayError.notFound("exception") }
+    let resolved = try await settlements.resolve(
+      id: id, action: action, invoiceID: body["invoice_id"]?.stringValue, note: note, actor: principal.actor,
+      now: clock.now)
+    return .encoded(resolved)
+  }
+
+  func close(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    var request = request
+    let principal = try await authenticator.principal(request, roles: Self.writers)
+    guard let day = BusinessDate(try context.parameters.require("date")) else {
+      throw FeePayError.validation([FieldError(parameter: "date", "must be a date YYYY-MM-DD")])
+    }
+    var force = false
+    var note: String?
+    if request.headers[.contentLength].flatMap(Int.init) ?? 0 > 0 || request.headers[.contentType] != nil {
+      let body = try JSONValue.parse(try await request.jsonBody(limit: context.maxUploadSize))
+      if case .bool(let f)? = body["force"] { force = f }
+      note = body["note"]?.stringValue?.nfc.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    if force, (note ?? "").isEmpty {
+      throw FeePayError.validation([FieldError(pointer: "/note", "is required when force is true")])
+    }
+    let result = try await settlements.closeDay(day, force: force, note: note, actor: principal.actor, now: clock.now)
+    return .json(Array(result.jsonText.utf8))
+  }
+
+  func remittance(_ request: Request) async throws -> Response {
+    _ = try await authenticator.principal(request, roles: Self.readers)
+    let p = request.uri.queryParameters
+    guard let day = p.get("date").flatMap(BusinessDate.init) else {
+      throw FeePayError.validation([FieldError(parameter: "date", "must be a date YYYY-MM-DD")])
+    }
+    let rows = try await settlements.remittance(day)
+    let total = rows.reduce(Int64(0)) { $0 + $1.amount }
+    if p.get("format") == "csv" || request.headers[.accept]?.contains("text/csv") == true {
+      var csv = "business_date,agency_code,fee_code,amount\r\n"
+      for r in rows { csv += "\(day),\(Self.csvField(r.agencyCode)),\(Self.csvField(r.feeCode)),\(r.amount)\r\n" }
+      csv += "\(day),TOTAL,,\(total)\r\n"
+      var headers = HTTPFields()
+      headers[.contentType] = "text/csv; charset=utf-8"
+      return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: csv)))
+    }
+    return .encoded(Remittance(businessDate: day.description, total: total, data: rows))
+  }
+
+  struct Remittance: Encodable {
+    var businessDate: String
+    var total: Int64
+    var data: [SettlementStore.RemittanceRow]
+
+    enum CodingKeys: String, CodingKey {
+      case total, data
+      case businessDate = "business_date"
+    }
+  }
+}
