@@ -73,6 +73,7 @@ public func buildApplication(
   ).add(to: router)
   let webhookStore = WebhookStore(database: database, secrets: secrets)
   EventRoutes(store: webhookStore, authenticator: authenticator, clock: clock).add(to: router)
+  PaymentPage(invoices: invoices, provisioning: provisioning, clock: clock).add(to: router)
   CallbackRoutes(connectors: connectors, payments: payments, clock: clock, metrics: metrics).add(to: router)
   AccountingRoutes(
     payments: payments, ledger: LedgerStore(database: database, ids: ids), authenticator: authenticator, clock: clock

@@ -10,7 +10,29 @@ import Foundation
 struct ConnectorCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "connector", abstract: "Banks and payment gateways that post callbacks.",
-    subcommands: [Add.self, List.self, RotateSecret.self, SetCSVMapping.self])
+    subcommands: [Add.self, List.self, RotateSecret.self, SetCSVMapping.self, SetAutoRecovery.self])
+
+  struct SetAutoRecovery: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "set-auto-recovery",
+      abstract: "Whether statement lines for lost callbacks record the payment (on, the default) or become exceptions.")
+
+    @Option(help: "Connector code.") var code: String
+    @Argument(help: "on or off.") var state: String
+
+    func run() async throws {
+      let runtime = Runtime(logger: commandLogger())
+      try await reportingErrors {
+        guard state == "on" || state == "off" else { throw FeePayError(.validationFailed, "say on or off") }
+        let secrets = try runtime.secrets()
+        try await runtime.withDatabase { database in
+          try await ConnectorStore(database: database, secrets: secrets).setAutoRecovery(
+            code: code, enabled: state == "on", actor: operatorActor, at: runtime.clock.now)
+        }
+        print("connector \(code): auto-recovery \(state)")
+      }
+    }
+  }
 
   struct Add: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Add a connector.")

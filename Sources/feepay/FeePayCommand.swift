@@ -97,6 +97,13 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.webhooks?.schedule = schedule
       }
+      if let text = runtime.environment["FEEPAY_RECEIPT_INTERVAL_MS"] {
+        guard let ms = Int(text), ms >= 0 else {
+          throw FeePayError(
+            .configuration, "FEEPAY_RECEIPT_INTERVAL_MS must be a number of milliseconds (0 turns the issuer off)")
+        }
+        configuration.receiptInterval = ms == 0 ? nil : .milliseconds(ms)
+      }
       if let text = runtime.environment["FEEPAY_MAX_STATEMENT_BYTES"] {
         guard let bytes = Int(text), bytes > 0 else {
           throw FeePayError(.configuration, "FEEPAY_MAX_STATEMENT_BYTES must be a positive number of bytes")

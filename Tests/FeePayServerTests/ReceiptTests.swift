@@ -343,3 +343,35 @@ func runProgram(_ arguments: [String], stdin: [UInt8]? = nil) throws -> (Int32, 
     }
   }
 }
+
+@Suite struct PaymentPageTests {
+  @Test(.enabled(if: ReceiptTests.canDecodeQR)) func thePaymentPageShowsTheInvoiceAndAVietQRThatDecodes() async throws {
+    try await withFeePay { world, client in
+      let created = try await client.createInvoice(world.invoiceBody(), key: world.portalKey).json
+      let code = try #require(created["payment_code"]?.stringValue)
+      let page = try await client.send(.get, "/pay/\(code.lowercased())")
+      #expect(page.status == .ok)
+      let html = String(decoding: page.bytes, as: UTF8.self)
+      #expect(html.contains(code))
+      #expect(html.contains("16.000 VND"))
+      #expect(html.contains("0071000123456"))
+      #expect(html.contains("Chờ thanh toán"))
+      let start = try #require(html.range(of: "<svg"))
+      let end = try #require(html.range(of: "</svg>"))
+      let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pay-\(UUID().uuidString)")
+      try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(at: dir) }
+      try String(html[start.lowerBound..<end.upperBound]).write(
+        to: dir.appendingPathComponent("qr.svg"), atomically: true, encoding: .utf8)
+      _ = try runProgram([
+        "rsvg-convert", "--width", "500", "-o", dir.appendingPathComponent("qr.png").path,
+        dir.appendingPathComponent("qr.svg").path,
+      ])
+      let (status, decoded) = try runProgram(["zbarimg", "--quiet", "--raw", dir.appendingPathComponent("qr.png").path])
+      #expect(status == 0)
+      #expect(decoded.trimmingCharacters(in: .whitespacesAndNewlines) == created["vietqr"]?.stringValue)
+      #expect(try await client.send(.get, "/pay/FP000000004").status == .notFound)
+      #expect(try await client.send(.get, "/pay/not-a-code").status == .notFound)
+    }
+  }
+}

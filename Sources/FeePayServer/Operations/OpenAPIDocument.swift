@@ -397,6 +397,26 @@ enum OpenAPIDocument {
                             kid: { type: string }
                             use: { type: string, enum: [sig] }
                             alg: { type: string, enum: [EdDSA] }
+      /pay/{payment_code}:
+        get:
+          tags: [invoices]
+          operationId: paymentPage
+          summary: The citizen's payment page (the invoice's payment_url; HTML, `?lang=en` for English)
+          security: []
+          parameters:
+            - { name: payment_code, in: path, required: true, schema: { type: string } }
+            - { name: lang, in: query, schema: { type: string, enum: [vi, en] } }
+          responses:
+            "200":
+              description: What is owed, to which account, the memo, and the VietQR code.
+              content:
+                text/html:
+                  schema: { type: string }
+            "404":
+              description: No invoice has this payment code.
+              content:
+                text/html:
+                  schema: { type: string }
       /receipts/{lookup_code}:
         get:
           tags: [receipts]

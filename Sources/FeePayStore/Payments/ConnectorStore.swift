@@ -138,6 +138,19 @@ public struct ConnectorStore: Sendable {
     }
   }
 
+  /// Turns the recovery of lost callbacks from statements on or off for a connector.
+  public func setAutoRecovery(code: String, enabled: Bool, actor: String, at now: Date) async throws {
+    try await database.transaction { c in
+      let rows = try await c.query(
+        "UPDATE connectors SET auto_recovery = \(enabled) WHERE code = \(code) RETURNING 1", logger: database.logger
+      ).collect()
+      guard !rows.isEmpty else { throw FeePayError(.notFound, "no connector \(code)") }
+      try await AuditLog.append(
+        on: c, logger: database.logger, at: now, actor: actor, action: "connector.set_auto_recovery",
+        subject: "connector:\(code)", summary: ["enabled": .bool(enabled)])
+    }
+  }
+
   /// The connector with its secrets opened, or `nil`. A previous secret is included only
   /// while its grace period lasts.
   public func connector(_ code: String, now: Date) async throws -> Connector? {

@@ -34,6 +34,10 @@ public struct ProvisioningStore: Sendable {
     }
   }
 
+  public func agency(code: String) async throws -> Agency? {
+    try await agencies().first { $0.code == code }
+  }
+
   public func agencies() async throws -> [Agency] {
     let rows = try await database.query(
       """
