@@ -108,6 +108,9 @@ public struct SettlementStore: Sendable {
         throw FeePayError(.statementAlreadyImported, "This statement was already imported for \(c0) on \(day).")
       }
       try await load(parsed.copyFile, on: c)
+      // Fresh statistics for the lines just loaded, so that the matching joins are planned
+      // for their real size (without them one 20,000-line statement took 47 s, not 0.1 s).
+      try await c.query("ANALYZE settlement_lines", logger: logger)
       try await categorize(settlement: id, connector: c0, day: parsed.businessDate, on: c, now: now)
       try await AuditLog.append(
         on: c, logger: logger, at: now, actor: actor, action: "settlement.import", subject: id,
