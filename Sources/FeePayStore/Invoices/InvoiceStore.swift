@@ -337,11 +337,9 @@ public struct InvoiceStore: Sendable {
   }
 
   func appendEvent(on c: PostgresConnection, type: String, invoice: Invoice, now: Date) async throws {
-    let data = String(decoding: presenter.json(invoice, now: now), as: UTF8.self)
-    try await c.query(
-      """
-      INSERT INTO events (id, portal_code, type, subject_id, data, created_at)
-      VALUES (\(ids.make(.event)), \(invoice.portalCode), \(type), \(invoice.id), \(data)::jsonb, \(now))
-      """, logger: logger)
+    try await EventLog.append(
+      on: c, logger: logger, id: ids.make(.event), portal: invoice.portalCode, type: type, subject: invoice.id,
+      data: presenter.json(invoice, now: now), at: now)
   }
+
 }

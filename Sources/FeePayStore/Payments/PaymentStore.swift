@@ -226,11 +226,8 @@ public struct PaymentStore: Sendable {
   func appendEvent(type: String, portal: String?, subject: String, data: [UInt8], on c: PostgresConnection, now: Date)
     async throws
   {
-    try await c.query(
-      """
-      INSERT INTO events (id, portal_code, type, subject_id, data, created_at)
-      VALUES (\(ids.make(.event)), \(portal), \(type), \(subject), \(String(decoding: data, as: UTF8.self))::jsonb, \(now))
-      """, logger: logger)
+    try await EventLog.append(
+      on: c, logger: logger, id: ids.make(.event), portal: portal, type: type, subject: subject, data: data, at: now)
   }
 
   // MARK: Exceptions

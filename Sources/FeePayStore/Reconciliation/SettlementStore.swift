@@ -591,12 +591,9 @@ public struct SettlementStore: Sendable {
             .credit(.feesPayable(agency: invoice.agencyCode, feeCode: $0.key), $0.value)
           }),
       reference: e.id, businessDate: day, on: c, now: now)
-    try await c.query(
-      """
-      INSERT INTO events (id, portal_code, type, subject_id, data, created_at)
-      VALUES (\(ids.make(.event)), \(invoice.portalCode), 'invoice.paid', \(invoice.id),
-              \(String(decoding: presenter.json(invoice, now: now), as: UTF8.self))::jsonb, \(now))
-      """, logger: logger)
+    try await EventLog.append(
+      on: c, logger: logger, id: ids.make(.event), portal: invoice.portalCode, type: "invoice.paid",
+      subject: invoice.id, data: presenter.json(invoice, now: now), at: now)
   }
 
   // MARK: Closing and reporting
