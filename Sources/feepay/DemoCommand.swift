@@ -71,6 +71,24 @@ struct Demo: AsyncParsableCommand {
       print(
         "4. invoice \(id) is now \(paid["status"]?.stringValue ?? "?") (paid at \(paid["paid_at"]?.stringValue ?? "-"))"
       )
+
+      // The receipt issuer runs every second or so: wait for the receipt a little.
+      var receipt: JSONValue = .null
+      for _ in 0..<50 {
+        let (status, body) = try await Self.send("GET", "\(url)/v1/invoices/\(id)/receipt", key: key, body: nil)
+        if status == 200 {
+          receipt = body
+          break
+        }
+        try await Task.sleep(for: .milliseconds(200))
+      }
+      if let number = receipt["number"]?.stringValue {
+        print(
+          "5. receipt \(receipt["series"]?.stringValue ?? "") \(number) issued (\(receipt["amount_in_words"]?.stringValue ?? "")); the citizen's page: \(receipt["verify_url"]?.stringValue ?? "")"
+        )
+      } else {
+        print("5. no receipt yet (is the receipt issuer running?)")
+      }
     }
   }
 

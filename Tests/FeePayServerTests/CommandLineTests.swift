@@ -205,6 +205,7 @@ import Testing
           ["demo", "--url", "http://127.0.0.1:\(port)"], environment: ["FEEPAY_DATA_DIR": root.path])
         #expect(demo.status == 0, "\(demo.stderr)")
         #expect(demo.stdout.contains("is now paid"), "\(demo.stdout)")
+        #expect(demo.stdout.contains("5. receipt "), "\(demo.stdout)")
         // A second serve on the same folder says clearly that it is in use.
         let second = try Self.run(["serve", "--port", "\(port + 1)"], environment: ["FEEPAY_DATA_DIR": root.path])
         #expect(second.status != 0)

@@ -1,4 +1,5 @@
 import FeePayCore
+import FeePayStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -143,7 +144,7 @@ struct RequestMiddleware: RouterMiddleware {
         ? "The request body is larger than \(context.maxUploadSize) bytes." : error.body ?? Self.title(code)
       return Problem(FeePayError(code, detail), requestID: context.requestID)
     default:
-      let translated = FeePayStoreErrors.translate(error)
+      let translated = Database.translate(error)
       if let translated = translated as? FeePayError {
         return problem(for: translated, request: request, context: context)
       }
