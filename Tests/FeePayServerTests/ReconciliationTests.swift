@@ -43,6 +43,8 @@ extension TestClientProtocol {
 
   @Test func everyCategoryInOneFile() async throws {
     try await withFeePay(isolated: true) { world, client in
+      // Midday in Hanoi: late-evening payments are carried forward (tested separately).
+      world.clock.set(try #require(Timestamp.parse("2026-11-29T12:00:00+07:00")))
       let bank = try await TestBank.hmac(world)
       let day = BusinessDate(containing: world.clock.now)
       let now = world.clock.now
@@ -401,6 +403,97 @@ extension TestClientProtocol {
         "SELECT count(*)::int FROM (SELECT journal_id FROM ledger_postings GROUP BY journal_id HAVING sum(debit) <> sum(credit)) x"
       )
       #expect(unbalanced == 0)
+    }
+  }
+}
+
+@Suite struct CarryForwardTests {
+  /// A payment in the last 30 minutes of a day is not missing from that day's statement; if
+  /// the next day's statement lacks it too, then it is.
+  @Test func lateEveningPaymentsAreCarriedForwardOnce() async throws {
+    try await withFeePay(isolated: true) { world, client in
+      world.clock.set(try #require(Timestamp.parse("2026-11-29T23:45:00+07:00")))
+      let bank = try await TestBank.hmac(world)
+      let (_, code, total) = try await world.invoice(client)
+      try await bank.pay(client, paymentCode: code, amount: total, txn: "LATE.1")
+      var first = StatementCSV()
+      first.add("OTHER.1", amount: 1, at: world.clock.now)
+      let today = try await client.upload(
+        first.bytes, connector: bank.code, day: try #require(BusinessDate("2026-11-29")), key: world.accountantKey)
+      #expect(today.json["summary"]?["missing_in_bank"]?["count"] == 0)
+      world.clock.advance(by: 12 * 3600)
+      var second = StatementCSV()
+      second.add("OTHER.2", amount: 1, at: world.clock.now)
+      let tomorrow = try await client.upload(
+        second.bytes, connector: bank.code, day: try #require(BusinessDate("2026-11-30")), key: world.accountantKey)
+      #expect(tomorrow.json["summary"]?["missing_in_bank"]?["count"] == 1)
+      #expect(tomorrow.json["summary"]?["missing_in_bank"]?["amount"]?.intValue == total)
+    }
+  }
+}
+
+@Suite struct ReconciliationConcurrencyTests {
+  /// The same statement uploaded many times at once is imported exactly once.
+  @Test func concurrentUploadsOfOneFileImportItOnce() async throws {
+    try await withFeePay(isolated: true) { world, client in
+      let bank = try await TestBank.hmac(world)
+      let day = BusinessDate(containing: world.clock.now)
+      let (_, code, total) = try await world.invoice(client)
+      var csv = StatementCSV()
+      csv.add("ONCE.1", code: code, amount: total, at: world.clock.now)
+      csv.add("ONCE.2", amount: 777, at: world.clock.now)
+      let bytes = csv.bytes
+      let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+        for _ in 0..<10 {
+          group.addTask {
+            try await client.upload(bytes, connector: bank.code, day: day, key: world.accountantKey).status
+          }
+        }
+        return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+      }
+      #expect(statuses.filter { $0 == .created }.count == 1)
+      #expect(statuses.filter { $0 == .conflict }.count == 9)
+      #expect(try await world.scalar("SELECT count(*)::int FROM settlements WHERE connector_code = \(bank.code)") == 1)
+      #expect(try await world.scalar("SELECT count(*)::int FROM payments WHERE bank_txn_id = 'ONCE.1'") == 1)
+      #expect(try await world.scalar("SELECT count(*)::int FROM payment_exceptions WHERE bank_txn_id = 'ONCE.2'") == 1)
+    }
+  }
+
+  /// An exception resolved by several accountants at once is resolved, and posted, once.
+  @Test func concurrentResolutionsPostOnce() async throws {
+    try await withFeePay(isolated: true) { world, client in
+      let bank = try await TestBank.hmac(world)
+      let id = try #require(
+        try await bank.pay(client, paymentCode: "FP000000004", amount: 900).json["exception_id"]?.stringValue)
+      let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+        for _ in 0..<10 {
+          group.addTask {
+            try await client.send(
+              .post, "/v1/exceptions/\(id)/resolve", key: world.accountantKey,
+              json: ["action": "refund", "note": "returned"]
+            ).status
+          }
+        }
+        return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+      }
+      #expect(statuses.filter { $0 == .ok }.count == 1)
+      #expect(statuses.filter { $0 == .conflict }.count == 9)
+      #expect(
+        try await world.scalar(
+          "SELECT count(*)::int FROM ledger_journals WHERE reference = \(id) AND kind = 'exception.refund'") == 1)
+    }
+  }
+
+  @Test func aStatementOverTheLimitIs413AndImportsNothing() async throws {
+    try await withFeePay(isolated: true, configure: { $0.maxStatementBytes = 1000 }) { world, client in
+      let bank = try await TestBank.hmac(world)
+      var csv = StatementCSV()
+      for i in 0..<40 { csv.add("BIG.\(i)", amount: 1000, at: world.clock.now) }
+      let r = try await client.upload(
+        csv.bytes, connector: bank.code, day: BusinessDate(containing: world.clock.now), key: world.accountantKey)
+      #expect(r.status == .contentTooLarge)
+      #expect(r.problemCode == "payload_too_large")
+      #expect(try await world.scalar("SELECT count(*)::int FROM settlements WHERE connector_code = \(bank.code)") == 0)
     }
   }
 }

@@ -65,11 +65,17 @@ public struct JournalDraft: Sendable, Hashable {
   /// A payment that settles an invoice: the bank's clearing account is debited with the
   /// total, and each fee code of the invoice's agency is credited with its lines' amounts.
   public static func paymentAccepted(connector: String, invoice: Invoice) -> JournalDraft {
+    settling(invoice, from: .bankClearing(connector: connector), kind: "payment.accepted")
+  }
+
+  /// Money taken from `account` to settle `invoice`: `account` is debited with the total and
+  /// each fee code of the invoice's agency credited with its lines' amounts.
+  public static func settling(_ invoice: Invoice, from account: LedgerAccount, kind: String) -> JournalDraft {
     var byFee: [String: Int64] = [:]
     for line in invoice.lines { byFee[line.feeCode, default: 0] += line.amount }
     return JournalDraft(
-      kind: "payment.accepted",
-      postings: [.debit(.bankClearing(connector: connector), invoice.totalAmount)]
+      kind: kind,
+      postings: [.debit(account, invoice.totalAmount)]
         + byFee.sorted { $0.key < $1.key }.map {
           .credit(.feesPayable(agency: invoice.agencyCode, feeCode: $0.key), $0.value)
         })

@@ -62,7 +62,7 @@ struct ReceiptRoutes: Sendable {
       guard let receipt = try await receipts.receipt(lookupCode: lookup) else {
         return Response.html(ReceiptPage.notFound(english: english), status: .notFound)
       }
-      let (valid, _, reason) = try await receipts.verify(receipt.jws)
+      let (valid, _, reason) = try await receipts.verify(receipt)
       return Response.html(ReceiptPage.render(receipt, valid: valid, reason: reason, english: english))
     }
   }

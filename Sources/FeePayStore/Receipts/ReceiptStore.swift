@@ -290,20 +290,42 @@ public struct ReceiptStore: Sendable {
   /// signature verifies with a published key and the receipt has not been replaced.
   public func verify(_ compact: String) async throws -> (valid: Bool, receipt: Receipt?, reason: String?) {
     let parsed: JWS.Parsed
-    do { parsed = try JWS.parse(compact) } catch { return (false, nil, error.rawValue) }
-    guard parsed.header["typ"]?.stringValue == Self.jwsType else { return (false, nil, "not a FeePay receipt") }
-    let keys = try await publicKeys()
-    guard let key = keys.first(where: { $0.kid == parsed.kid }) else {
-      return (false, nil, JWS.Failure.unknownKey.rawValue)
+    switch try await checkSignature(compact) {
+    case .failure(let reason): return (false, nil, reason.message)
+    case .success(let p): parsed = p
     }
-    do { try JWS.verify(parsed, publicKey: key.key) } catch { return (false, nil, error.rawValue) }
     guard let id = (try? JSONValue.parse(parsed.payload))?["id"]?.stringValue,
       let receipt = try await receipt(id: id, portal: nil)
     else { return (false, nil, "no such receipt") }
-    guard receipt.status == "issued" else {
-      return (false, receipt, "replaced by \(receipt.replacedBy ?? "a newer receipt")")
+    return check(receipt)
+  }
+
+  /// The same verdict for a receipt already read from the database (the receipt page).
+  public func verify(_ receipt: Receipt) async throws -> (valid: Bool, receipt: Receipt?, reason: String?) {
+    if case .failure(let reason) = try await checkSignature(receipt.jws) { return (false, receipt, reason.message) }
+    return check(receipt)
+  }
+
+  struct Refusal: Error {
+    let message: String
+  }
+
+  func checkSignature(_ compact: String) async throws -> Result<JWS.Parsed, Refusal> {
+    let parsed: JWS.Parsed
+    do { parsed = try JWS.parse(compact) } catch { return .failure(Refusal(message: error.rawValue)) }
+    guard parsed.header["typ"]?.stringValue == Self.jwsType else {
+      return .failure(Refusal(message: "not a FeePay receipt"))
     }
-    return (true, receipt, nil)
+    guard let key = try await publicKeys().first(where: { $0.kid == parsed.kid }) else {
+      return .failure(Refusal(message: JWS.Failure.unknownKey.rawValue))
+    }
+    do { try JWS.verify(parsed, publicKey: key.key) } catch { return .failure(Refusal(message: error.rawValue)) }
+    return .success(parsed)
+  }
+
+  func check(_ receipt: Receipt) -> (valid: Bool, receipt: Receipt?, reason: String?) {
+    receipt.status == "issued"
+      ? (true, receipt, nil) : (false, receipt, "replaced by \(receipt.replacedBy ?? "a newer receipt")")
   }
 
   // MARK: Replacing

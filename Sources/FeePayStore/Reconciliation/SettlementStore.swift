@@ -581,15 +581,8 @@ public struct SettlementStore: Sendable {
       logger: logger)
     invoice.storedStatus = .paid
     invoice.paidAt = now
-    var byFee: [String: Int64] = [:]
-    for line in invoice.lines { byFee[line.feeCode, default: 0] += line.amount }
     try await ledger.post(
-      JournalDraft(
-        kind: "exception.apply_to_invoice",
-        postings: [.debit(.suspense(connector: e.connector), e.amount)]
-          + byFee.sorted { $0.key < $1.key }.map {
-            .credit(.feesPayable(agency: invoice.agencyCode, feeCode: $0.key), $0.value)
-          }),
+      .settling(invoice, from: .suspense(connector: e.connector), kind: "exception.apply_to_invoice"),
       reference: e.id, businessDate: day, on: c, now: now)
     try await EventLog.append(
       on: c, logger: logger, id: ids.make(.event), portal: invoice.portalCode, type: "invoice.paid",
