@@ -180,6 +180,37 @@ def signed_callbacks(pg, db, path):
     return count
 
 
+def seed_paid(pg, db, tag, n, day):
+    """n paid invoices, their payments and bank transactions (connector vcb), paid on `day`
+    (Hanoi time), written directly in one statement: the state FeePay is in after n accepted
+    callbacks, without spending the benchmark's time on them. Bank transaction ids are
+    `{tag}.{i}`; amounts are 16,000."""
+    pg.psql(db, f"""
+      WITH inv AS (
+        INSERT INTO invoices (id, portal_code, agency_code, dossier_code, procedure_code, payer_name, currency,
+                              total_amount, payment_code, vietqr, status, expires_at, created_at, paid_at, payment_id)
+        SELECT 'inv_{tag}_' || i, 'bench-portal', 'BENCH', 'D-' || i, '1.001234', 'Nguyễn Văn An', 'VND', 16000,
+               'F{tag}' || lpad(i::text, 9, '0'), 'x', 'paid', '{day} 23:00+07'::timestamptz + interval '3 days',
+               '{day} 09:00+07'::timestamptz, '{day} 10:00+07'::timestamptz, 'pay_{tag}_' || i
+        FROM generate_series(1, {n}) i RETURNING 1
+      ), lines AS (
+        INSERT INTO invoice_lines (invoice_id, line_no, fee_code, description, quantity, unit_amount, amount)
+        SELECT 'inv_{tag}_' || i, 1, 'LPHT-01', 'Lệ phí cấp bản sao trích lục hộ tịch', 2, 8000, 16000
+        FROM generate_series(1, {n}) i
+      ), pay AS (
+        INSERT INTO payments (id, connector_code, bank_txn_id, invoice_id, amount, currency, paid_at, received_at,
+                              business_date, source)
+        SELECT 'pay_{tag}_' || i, 'vcb', '{tag}.' || i, 'inv_{tag}_' || i, 16000, 'VND', '{day} 10:00+07',
+               '{day} 10:00+07', '{day}', 'callback'
+        FROM generate_series(1, {n}) i
+      ), bt AS (
+        INSERT INTO bank_transactions (connector_code, bank_txn_id, payment_id, created_at)
+        SELECT 'vcb', '{tag}.' || i, 'pay_{tag}_' || i, '{day} 10:00+07' FROM generate_series(1, {n}) i
+      )
+      SELECT count(*) FROM inv""")
+    pg.psql(db, "VACUUM ANALYZE invoices, invoice_lines, payments, bank_transactions")
+
+
 def main():
     if "--no-build" not in sys.argv:
         print("building feepay (release)…", flush=True)
@@ -230,16 +261,21 @@ def main():
             {"name": "GET /v1/invoices/{id}", **get, "limit_tps": None, "ratio": None},
         ]
 
-        # Receipts: a backlog of paid invoices, issued by the running service.
+        # Receipts: a backlog of paid invoices, issued by the running service. The invoices
+        # the callbacks paid come first; seeded ones make up the rest of the backlog.
+        hanoi_today = datetime.fromtimestamp(time.time() + 7 * 3600, tz=timezone.utc).strftime("%Y-%m-%d")
         paid = int(pg.psql("feepay", "SELECT count(*) FROM invoices WHERE status = 'paid' AND receipt_id IS NULL"))
-        backlog = min(paid, RECEIPT_BACKLOG)
+        if paid < RECEIPT_BACKLOG:
+            seed_paid(pg, "feepay", "Q", RECEIPT_BACKLOG - paid, hanoi_today)
+        backlog = RECEIPT_BACKLOG
+        paid = int(pg.psql("feepay", "SELECT count(*) FROM invoices WHERE status = 'paid' AND receipt_id IS NULL"))
         if paid > backlog:
             pg.psql("feepay", f"""UPDATE invoices SET receipt_id = 'skip' WHERE id IN (
-                SELECT id FROM invoices WHERE status = 'paid' AND receipt_id IS NULL ORDER BY paid_at OFFSET {backlog})""")
+                SELECT id FROM invoices WHERE status = 'paid' AND receipt_id IS NULL ORDER BY paid_at DESC, id LIMIT {paid - backlog})""")
         start = time.monotonic()
         service = Service(pg, "feepay", {"FEEPAY_RECEIPT_INTERVAL_MS": "50"})
         try:
-            while int(pg.psql("feepay", "SELECT count(*) FROM receipts")) < backlog and time.monotonic() - start < 600:
+            while int(pg.psql("feepay", "SELECT count(*) FROM receipts")) < backlog and time.monotonic() - start < 900:
                 time.sleep(0.05)
             elapsed = time.monotonic() - start
             rss = rss_peak_mb(service.proc.pid)
@@ -251,32 +287,38 @@ def main():
                                      "gapless": n == backlog and lo == 1 and hi == n, "rss_mb": rss, "limit_tps": None,
                                      "ratio": None, "p50_ms": None, "p99_ms": None, "errors": 0})
 
-        # Reconciliation: a generated statement, against \\copy plus the same categorization SQL.
+        # Reconciliation: yesterday's statement for the connector, against \copy plus the same
+        # categorization SQL. FeePay recorded STATEMENT_LINES payments that day; the bank lists
+        # 98 % of them as they are, 1 % with another amount, leaves 1 % out (missing in the
+        # bank), and adds 1 % FeePay never heard of.
+        day = datetime.fromtimestamp(time.time() + 7 * 3600 - 86400, tz=timezone.utc).strftime("%Y-%m-%d")
+        seed_paid(pg, "feepay", "R", STATEMENT_LINES, day)
         csv_path = os.path.join(tempfile.gettempdir(), "feepay-bench-statement.csv")
-        codes = pg.psql("feepay", "SELECT bank_txn_id || ',' || amount FROM payments LIMIT 100000").splitlines()
         with open(csv_path, "w") as f:
             f.write("bank_txn_id,payment_code,amount,currency,paid_at,payer_account,memo\n")
-            for i in range(STATEMENT_LINES):
-                if i < len(codes):
-                    txn, amount = codes[i].split(",")
-                else:
-                    txn, amount = f"X{i}", str(random.randint(1000, 900000))
-                f.write(f"{txn},,{amount},VND,2026-11-29T10:15:00+07:00,0071000999999,chuyen khoan {i}\n")
-        day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+            for i in range(1, STATEMENT_LINES + 1):
+                if i % 100 == 0:
+                    f.write(f"X.{i},,{random.randint(1000, 900000)},VND,{day}T10:15:00+07:00,0071000999999,chuyen khoan {i}\n")
+                    continue
+                amount = 15000 if i % 100 == 1 else 16000
+                f.write(f"R.{i},,{amount},VND,{day}T10:00:00+07:00,0071000999999,chuyen khoan {i}\n")
         start = time.monotonic()
-        feepay(["reconcile", "--connector", "vcb", "--date", day, csv_path], pg, "feepay")
+        summary = feepay(["reconcile", "--connector", "vcb", "--date", day, csv_path], pg, "feepay")
         service_seconds = time.monotonic() - start
         start = time.monotonic()
-        pg.psql("feepay_limit", "CREATE TABLE stmt (bank_txn_id text, payment_code text, amount bigint, currency text, paid_at timestamptz, payer_account text, memo text, category text)")
-        sh([f"{pg.bin}/psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "feepay", "-d", "feepay_limit", "-c",
-            f"\\copy stmt (bank_txn_id, payment_code, amount, currency, paid_at, payer_account, memo) FROM '{csv_path}' WITH (FORMAT csv, HEADER true)"])
-        pg.psql("feepay_limit", open(f"{ROOT}/bench/reconcile_baseline.sql").read())
+        pg.psql("feepay", "CREATE TABLE bench_stmt (bank_txn_id text, payment_code text, amount bigint, currency text, paid_at timestamptz, payer_account text, memo text, category text)")
+        sh([f"{pg.bin}/psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "feepay", "-d", "feepay", "-c",
+            f"\\copy bench_stmt (bank_txn_id, payment_code, amount, currency, paid_at, payer_account, memo) FROM '{csv_path}' WITH (FORMAT csv, HEADER true)"])
+        baseline = pg.psql("feepay", open(f"{ROOT}/bench/reconcile_baseline.sql").read().replace(":'day'", f"'{day}'"))
         baseline_seconds = time.monotonic() - start
         results["scenarios"].append({"name": f"reconcile {STATEMENT_LINES} lines", "requests": STATEMENT_LINES,
                                      "seconds": service_seconds, "rps": STATEMENT_LINES / service_seconds,
                                      "limit_tps": STATEMENT_LINES / baseline_seconds,
                                      "ratio": baseline_seconds / service_seconds, "p50_ms": None, "p99_ms": None,
-                                     "errors": 0, "rss_mb": None, "baseline_seconds": baseline_seconds})
+                                     "errors": 0, "rss_mb": None, "baseline_seconds": baseline_seconds,
+                                     "summary": summary, "baseline_categories": baseline})
+        print("reconcile:", json.dumps({"feepay_s": service_seconds, "baseline_s": baseline_seconds,
+                                        "summary": summary, "baseline": baseline}), flush=True)
     finally:
         pg.stop()
 

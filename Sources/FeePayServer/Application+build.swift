@@ -1,5 +1,6 @@
 public import FeePayCore
 public import FeePayStore
+public import Foundation
 import HTTPTypes
 public import Hummingbird
 public import Logging
@@ -29,6 +30,10 @@ public struct AppConfiguration: Sendable {
   public var webhooks: WebhookSettings? = WebhookSettings()
   /// VNPay's payment page (sandbox by default; production is https://pay.vnpay.vn/vpcpay.html).
   public var vnpayGateway = "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html"
+  /// How long API keys' principals, connectors' secrets and agencies' bank accounts are kept
+  /// in process (seconds of the injected clock; 0 turns the caches off). See the README's
+  /// "Performance" section for what each cache may serve stale, and why that is safe.
+  public var cacheLifetime: TimeInterval = 5
 
   public init() {}
 }
@@ -43,10 +48,13 @@ public func buildApplication(
   let ids = IDGenerator(clock: clock)
   let presenter = InvoicePresenter(publicBaseURL: configuration.publicBaseURL)
   let invoices = InvoiceStore(
-    database: database, ids: ids, presenter: presenter, paymentCodePrefix: configuration.paymentCodePrefix)
+    database: database, ids: ids, presenter: presenter, paymentCodePrefix: configuration.paymentCodePrefix,
+    clock: clock, cacheLifetime: configuration.cacheLifetime)
   let provisioning = ProvisioningStore(database: database, ids: ids)
-  let authenticator = Authenticator(provisioning: provisioning)
-  let connectors = ConnectorStore(database: database, secrets: secrets)
+  let authenticator = Authenticator(
+    provisioning: provisioning, clock: clock, cacheLifetime: configuration.cacheLifetime)
+  let connectors = ConnectorStore(
+    database: database, secrets: secrets, clock: clock, cacheLifetime: configuration.cacheLifetime)
   let payments = PaymentStore(
     database: database, ids: ids, presenter: presenter, paymentCodePrefix: configuration.paymentCodePrefix)
 

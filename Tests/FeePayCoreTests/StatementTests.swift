@@ -77,6 +77,35 @@ import Testing
     #expect(StatementAmount.parse("16000.00", currency: "VND") == 16000)
     #expect(StatementAmount.parse("16000.50", currency: "VND") == nil)
     #expect(StatementAmount.parse("1e3", currency: "VND") == nil)
+    #expect(StatementAmount.parse(" 16000 ", currency: "VND") == 16000)
+    #expect(StatementAmount.parse("\u{00A0}16000\t", currency: "VND") == 16000)
+    #expect(StatementAmount.parse("16000.", currency: "VND") == 16000)
+    #expect(StatementAmount.parse("8.8", currency: "EUR") == 880)
+    #expect(StatementAmount.parse("8.850", currency: "EUR") == 885)
+    #expect(StatementAmount.parse("8.851", currency: "EUR") == nil)
+    for bad in ["", ".5", "1.2.3", "-5", "+5", "1 000", "１６０００", "99999999999999999"] {
+      #expect(StatementAmount.parse(bad, currency: "VND") == nil, "\(bad)")
+    }
+    #expect(StatementAmount.parse("9999999999999999", currency: "VND", scale: 1000) == nil, "overflow")
+  }
+
+  @Test func copyRowsEscapeWhatCOPYTextFormatReserves() {
+    let line = StatementLine(
+      lineNo: 7, bankTxnID: "FT\\1", paymentCode: nil, amount: 16000, currency: "VND", isCredit: false,
+      isReversal: true, bookedAt: Timestamp.parse("2026-11-29T03:15:00Z"), payerAccount: nil,
+      memo: "a\tb\nc\rd FPK7M3Q9X2Z Nguyễn")
+    #expect(
+      line.copyRow(settlementID: "stl_1")
+        == "stl_1\t7\tFT\\\\1\tFPK7M3Q9X2Z\t16000\tVND\tdebit\tt\t2026-11-29T03:15:00Z\t\\N\ta\\tb\\nc\\rd FPK7M3Q9X2Z Nguyễn\n"
+    )
+  }
+
+  @Test func trimmingSpacesMatchesFoundationWithoutItsCost() {
+    for text in ["FT123", " FT123", "FT123\t", "\u{00A0}FT 123\u{3000}", "", "   ", "Nguyễn ", "\nFT\n"] {
+      #expect(text.trimmingSpaces == text.trimmingCharacters(in: .whitespaces), "\(text.debugDescription)")
+    }
+    #expect("Nguyễn".nfc == "Nguye\u{0302}\u{0303}n".nfc)
+    #expect("plain ascii".nfc == "plain ascii")
   }
 }
 

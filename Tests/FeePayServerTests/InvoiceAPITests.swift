@@ -112,7 +112,8 @@ import Testing
         world.invoiceBody { $0["agency_code"] = "NO-SUCH" }, key: world.portalKey)
       #expect(missingAgency.status == .forbidden)
 
-      // A revoked key stops working at once.
+      // A revoked key stops working at once, although invoice creation caches principals:
+      // the insert itself checks the key, and nothing is written.
       let store = ProvisioningStore(database: world.database, ids: IDGenerator(clock: world.clock))
       let key = try await store.createKey(
         role: .portal, portalCode: world.portal, label: "temp", actor: "test", at: world.clock.now)
@@ -120,6 +121,12 @@ import Testing
       _ = try await store.revokeKey(key.prefix, actor: "test", at: world.clock.now)
       let revoked = try await client.createInvoice(body, key: key.secret)
       #expect(revoked.status == .unauthorized)
+      #expect(revoked.problemCode == "unauthenticated")
+      #expect(try await client.createInvoice(body, key: key.secret).status == .unauthorized)
+      #expect(
+        try await world.scalar(
+          "SELECT count(*)::int FROM audit_log WHERE actor = \("key:\(key.prefix)") AND action = 'invoice.create'") == 1
+      )
       await #expect(throws: FeePayError.self) {
         try await store.revokeKey(key.secret, actor: "test", at: world.clock.now)
       }

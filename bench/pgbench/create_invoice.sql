@@ -1,13 +1,43 @@
--- The statements FeePay runs to create an invoice (POST /v1/invoices): authenticate the key,
--- claim the idempotency key, then one transaction with the agency lookup, the invoice, its
--- lines, the stored response and the audit entry. Run with pgbench -M prepared.
+-- The statement FeePay runs to create an invoice (POST /v1/invoices): the API key's principal
+-- and the agency's bank account come from FeePay's in-process caches, so the request is this
+-- one statement: claim the idempotency key (refused if a request with the same key is still
+-- running, or if the API key was revoked), then the invoice, its lines and the audit entry,
+-- with the ~1 kB response stored with the key. Run with pgbench -M prepared.
+-- (pgbench replaces :name in the text, so literals that contain a colon are split.)
 SELECT 'k' || md5(random()::text || :client_id) AS ikey, 'inv_' || substr(md5(random()::text), 1, 26) AS iid, 'FP' || upper(substr(md5(random()::text), 1, 9)) AS pcode \gset
-SELECT k.id, k.key_hash, k.role, k.portal_code, k.revoked_at IS NOT NULL, coalesce(array_agg(pa.agency_code) FILTER (WHERE pa.agency_code IS NOT NULL), '{}') FROM api_keys k LEFT JOIN portal_agencies pa ON pa.portal_code = k.portal_code WHERE k.prefix = 'fpk_bench' GROUP BY k.id;
-INSERT INTO idempotency_keys AS k (portal_code, key, request_hash, status, created_at, locked_at) VALUES ('bench-portal', :ikey::text, '\x00', 'in_progress', now(), now()) ON CONFLICT (portal_code, key) DO UPDATE SET status = 'in_progress' WHERE k.created_at < now() - interval '24 hours' RETURNING 1;
-BEGIN;
-SELECT bank_bin, account_number FROM agencies WHERE code = 'BENCH';
-INSERT INTO invoices (id, portal_code, agency_code, dossier_code, procedure_code, payer_name, payer_id_number, payer_email, payer_phone, currency, total_amount, payment_code, vietqr, status, expires_at, created_at, metadata) VALUES (:iid::text, 'bench-portal', 'BENCH', '000.00.12.H29-261129-0001', '1.001234', 'Nguyễn Văn An', '079123456789', NULL, NULL, 'VND', 16000, :pcode::text, '00020101021238570010A00000072701270006970436011300710001234560208QRIBFTTA53037045405160005802VN62300111FP79X3RNNRZ0811FP79X3RNNRZ6304173C', 'open', now() + interval '72 hours', now(), '{}'::jsonb) ON CONFLICT (payment_code) DO NOTHING RETURNING 1;
-INSERT INTO invoice_lines (invoice_id, line_no, fee_code, description, quantity, unit_amount, amount) SELECT :iid::text, t.n, t.f, t.d, t.q, t.u, t.a FROM unnest(ARRAY[1]::int[], ARRAY['LPHT-01']::text[], ARRAY['Lệ phí cấp bản sao trích lục hộ tịch']::text[], ARRAY[2]::bigint[], ARRAY[8000]::bigint[], ARRAY[16000]::bigint[]) AS t(n, f, d, q, u, a);
-UPDATE idempotency_keys SET status = 'completed', response_status = 201, response_body = '\x7b7d' WHERE portal_code = 'bench-portal' AND key = :ikey::text;
-INSERT INTO audit_log (at, actor, action, subject, summary) VALUES (now(), ('key' || ':' || 'fpk_bench'), 'invoice.create', :iid::text, '{"agency": "BENCH", "total_amount": 16000}'::jsonb);
-COMMIT;
+WITH running AS (
+  SELECT NOT pg_try_advisory_xact_lock(hashtextextended('bench-portal' || ' ' || :ikey::text, 0)) AS busy
+), claim AS (
+  INSERT INTO idempotency_keys AS k (portal_code, key, request_hash, status, response_status, response_body, created_at, locked_at)
+  SELECT 'bench-portal', :ikey::text, sha256(convert_to(:ikey::text, 'UTF8')), 'completed', 201, convert_to(repeat('x', 1000), 'UTF8'), now(), now()
+  FROM running
+  WHERE NOT running.busy AND EXISTS (SELECT 1 FROM api_keys WHERE id = 'key_bench' AND revoked_at IS NULL)
+  ON CONFLICT (portal_code, key) DO UPDATE
+    SET request_hash = EXCLUDED.request_hash, status = 'completed', response_status = 201,
+        response_body = EXCLUDED.response_body, created_at = EXCLUDED.created_at, locked_at = EXCLUDED.locked_at
+    WHERE k.created_at < now() - interval '24 hours'
+       OR (k.status = 'in_progress' AND k.locked_at < now() - interval '60 seconds' AND k.request_hash = EXCLUDED.request_hash)
+  RETURNING 1
+), invoice AS (
+  INSERT INTO invoices (id, portal_code, agency_code, dossier_code, procedure_code, payer_name, payer_id_number,
+                        payer_email, payer_phone, currency, total_amount, payment_code, vietqr, status, expires_at,
+                        created_at, metadata)
+  SELECT :iid::text, 'bench-portal', 'BENCH', '000.00.12.H29-261129-0001', '1.001234', 'Nguyễn Văn An', '079123456789',
+         NULL, NULL, 'VND', 16000, :pcode::text,
+         '00020101021238570010A00000072701270006970436011300710001234560208QRIBFTTA53037045405160005802VN62300111FP79X3RNNRZ0811FP79X3RNNRZ6304173C',
+         'open', now() + interval '72 hours', now(), '{}'::jsonb
+  FROM claim
+  RETURNING id
+), lines AS (
+  INSERT INTO invoice_lines (invoice_id, line_no, fee_code, description, quantity, unit_amount, amount)
+  SELECT invoice.id, t.n, t.f, t.d, t.q, t.u, t.a
+  FROM invoice, unnest(ARRAY[1]::int[], ARRAY['LPHT-01']::text[], ARRAY['Lệ phí cấp bản sao trích lục hộ tịch']::text[],
+                       ARRAY[2]::bigint[], ARRAY[8000]::bigint[], ARRAY[16000]::bigint[]) AS t(n, f, d, q, u, a)
+), audit AS (
+  INSERT INTO audit_log (at, actor, action, subject, summary)
+  SELECT now(), ('key' || ':' || 'fpk_bench'), 'invoice.create', invoice.id,
+         jsonb_build_object('agency', 'BENCH', 'dossier_code', '000.00.12.H29-261129-0001', 'total_amount', 16000, 'idempotency_key', :ikey::text)
+  FROM invoice
+)
+SELECT (SELECT count(*) FROM claim)::int, (SELECT busy FROM running),
+       EXISTS (SELECT 1 FROM api_keys WHERE id = 'key_bench' AND revoked_at IS NULL);

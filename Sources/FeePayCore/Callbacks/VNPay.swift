@@ -60,7 +60,7 @@ public enum VNPay {
   public static func secureHash(_ parameters: [(String, String)], secret: String) -> String {
     let mac = HMAC<SHA512>.authenticationCode(
       for: Array(stringToSign(parameters).utf8), using: SymmetricKey(data: Array(secret.utf8)))
-    return mac.map { String(format: "%02x", $0) }.joined()
+    return mac.lowercaseHex
   }
 
   /// Whether `vnp_SecureHash` matches under any of `secrets` (constant-time). Hex case is

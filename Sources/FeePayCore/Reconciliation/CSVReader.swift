@@ -41,6 +41,13 @@ public struct CSVReader: Sendable {
 
   /// Consumes `bytes`; calls `emit` for each complete record.
   public mutating func feed(_ bytes: some Sequence<UInt8>, emit: (Record) throws -> Void) throws {
+    // One concrete loop over contiguous memory: a generic one is not specialized across the
+    // module boundary, and iterating through witness tables costs more than the parsing.
+    if let done = try bytes.withContiguousStorageIfAvailable({ try feed(buffer: $0, emit: emit) }) { return done }
+    try Array(bytes).withUnsafeBufferPointer { try feed(buffer: $0, emit: emit) }
+  }
+
+  mutating func feed(buffer bytes: UnsafeBufferPointer<UInt8>, emit: (Record) throws -> Void) throws {
     for b in bytes {
       if pendingCR {
         pendingCR = false

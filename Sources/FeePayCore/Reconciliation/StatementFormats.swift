@@ -79,7 +79,7 @@ public struct CSVMapping: Sendable, Codable, Equatable {
 
   /// Parses a date in `dateFormat`; local times are Asia/Ho_Chi_Minh.
   public func parseDate(_ text: String) -> Date? {
-    let t = text.trimmingCharacters(in: .whitespaces)
+    let t = text.trimmingSpaces
     if dateFormat == "rfc3339" { return Timestamp.parse(t) }
     let digits = t.filter { $0.isASCII && $0.isNumber }
     let d = Array(digits)
@@ -120,7 +120,7 @@ public struct CSVStatement: Sendable {
     func fail(_ reason: String) -> StatementError { StatementError(location: "line \(record.line)", reason: reason) }
     func value(_ column: String?) -> String? {
       guard let column, let i = columns[column], i < record.fields.count else { return nil }
-      let v = record.fields[i].trimmingCharacters(in: .whitespaces)
+      let v = record.fields[i].trimmingSpaces
       return v.isEmpty ? nil : v
     }
     guard record.fields.count == columns.count else {

@@ -33,10 +33,16 @@ public struct StatementLine: Sendable, Equatable {
   /// The line as a row of PostgreSQL's COPY text format (tab-separated, `\N` for null), in
   /// the column order of ``copyColumns``.
   public func copyRow(settlementID: String) -> String {
-    func field(_ s: String?) -> String {
-      guard let s else { return "\\N" }
-      var out = ""
-      out.reserveCapacity(s.utf8.count)
+    func append(_ s: String?, to out: inout String) {
+      guard let s else {
+        out += "\\N"
+        return
+      }
+      let special: (UInt8) -> Bool = { $0 == UInt8(ascii: "\\") || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+      guard s.utf8.contains(where: special) else {
+        out += s
+        return
+      }
       for ch in s.unicodeScalars {
         switch ch {
         case "\\": out += "\\\\"
@@ -46,15 +52,27 @@ public struct StatementLine: Sendable, Equatable {
         default: out.unicodeScalars.append(ch)
         }
       }
-      return out
     }
     let code =
       paymentCode.flatMap { PaymentCode(parsing: $0)?.value } ?? memo.flatMap { PaymentCode.find(inMemo: $0)?.value }
-    return [
-      field(settlementID), String(lineNo), field(bankTxnID), field(code), String(amount), field(currency),
-      isCredit ? "credit" : "debit", isReversal ? "t" : "f", field(bookedAt.map(Timestamp.format)), field(payerAccount),
-      field(memo),
-    ].joined(separator: "\t") + "\n"
+    var row = ""
+    row.reserveCapacity(160 + (memo?.utf8.count ?? 0))
+    append(settlementID, to: &row)
+    row += "\t\(lineNo)\t"
+    append(bankTxnID, to: &row)
+    row += "\t"
+    append(code, to: &row)
+    row += "\t\(amount)\t"
+    append(currency, to: &row)
+    row += isCredit ? "\tcredit\t" : "\tdebit\t"
+    row += isReversal ? "t\t" : "f\t"
+    append(bookedAt.map(Timestamp.format), to: &row)
+    row += "\t"
+    append(payerAccount, to: &row)
+    row += "\t"
+    append(memo, to: &row)
+    row += "\n"
+    return row
   }
 
   public static let copyColumns = [
@@ -85,19 +103,34 @@ public enum StatementAmount {
   /// Parses `16000`, `16000.00`, `8.85` into minor units; `nil` if malformed, negative, or
   /// more precise than the currency allows.
   public static func parse(_ text: String, currency: String, scale: Int64 = 1) -> Int64? {
-    let t = text.trimmingCharacters(in: .whitespaces)
-    let parts = t.split(separator: ".", omittingEmptySubsequences: false)
-    guard (1...2).contains(parts.count), !parts[0].isEmpty, parts[0].allSatisfy({ $0.isASCII && $0.isNumber }),
-      parts[0].count <= 16
-    else { return nil }
     let e = exponent(of: currency)
-    var fraction = parts.count == 2 ? String(parts[1]) : ""
-    guard fraction.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-    while fraction.count > e, fraction.hasSuffix("0") { fraction.removeLast() }
+    var value: Int64 = 0
+    var wholeDigits = 0
+    var fraction: [Int64] = []
+    var sawPoint = false
+    for b in text.trimmingSpaces.utf8 {
+      if b == UInt8(ascii: ".") {
+        guard !sawPoint else { return nil }
+        sawPoint = true
+        continue
+      }
+      guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
+      let digit = Int64(b - UInt8(ascii: "0"))
+      if sawPoint {
+        fraction.append(digit)
+      } else {
+        wholeDigits += 1
+        guard wholeDigits <= 16 else { return nil }
+        value = value * 10 + digit
+      }
+    }
+    guard wholeDigits > 0 else { return nil }
+    // Trailing zeros beyond the currency's exponent are precision, not value.
+    while fraction.count > e, fraction.last == 0 { fraction.removeLast() }
     guard fraction.count <= e else { return nil }
-    fraction += String(repeating: "0", count: e - fraction.count)
-    guard let whole = Int64(parts[0] + fraction) else { return nil }
-    let (scaled, overflow) = whole.multipliedReportingOverflow(by: scale)
+    for digit in fraction { value = value * 10 + digit }
+    for _ in fraction.count..<e { value *= 10 }
+    let (scaled, overflow) = value.multipliedReportingOverflow(by: scale)
     return overflow ? nil : scaled
   }
 }

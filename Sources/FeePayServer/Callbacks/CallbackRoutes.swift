@@ -37,7 +37,8 @@ struct CallbackRoutes: Sendable {
   func handle(_ request: Request, _ context: AppRequestContext) async throws -> Response {
     let code = try context.parameters.require("connector")
     let now = clock.now
-    guard ProvisioningRules.portalCode(code) == nil, let connector = try await connectors.connector(code, now: now)
+    guard ProvisioningRules.portalCode(code) == nil,
+      var connector = try await connectors.connector(code, now: now, cached: true)
     else {
       metrics.callback(connector: nil, outcome: "refused")
       context.logger.warning(
@@ -55,6 +56,13 @@ struct CallbackRoutes: Sendable {
     for field in request.headers where field.name != .authorization && field.name != .cookie {
       headers[field.name.canonicalName] = field.value
     }
+    // The connector may come from the cache: before a signature is refused, read it again,
+    // so that a secret rotated a moment ago is already accepted.
+    if !signatureVerifies(request, body: body, connector: connector, now: now),
+      let fresh = try await connectors.connector(code, now: now)
+    {
+      connector = fresh
+    }
     let evidence = CallbackEvidence(
       method: request.method.rawValue, query: request.uri.query ?? "", headers: headers, body: body, receivedAt: now)
     switch connector.kind {
@@ -67,18 +75,45 @@ struct CallbackRoutes: Sendable {
     }
   }
 
+  /// Whether the callback's signature verifies with `connector`'s current material.
+  func signatureVerifies(_ request: Request, body: [UInt8], connector: Connector, now: Date) -> Bool {
+    switch connector.kind {
+    case .standardWebhooks, .standardWebhooksEd25519:
+      return
+        (try? StandardWebhooks.verify(
+          id: request.headers[.webhookID], timestamp: request.headers[.webhookTimestamp],
+          signatures: request.headers[.webhookSignature], body: body, verifier: Self.verifier(connector), now: now))
+        != nil
+    case .vnpay:
+      return Self.vnpayParameters(request, body: body).map { VNPay.verify($0, secrets: connector.secrets) } ?? false
+    }
+  }
+
+  static func verifier(_ connector: Connector) -> StandardWebhooks.Verifier {
+    connector.kind == .standardWebhooks
+      ? .hmac(connector.secrets.compactMap(StandardWebhooks.secretBytes))
+      : .ed25519(connector.publicKeys.compactMap { StandardWebhooks.keyBytes($0, prefix: "whpk_") })
+  }
+
+  /// VNPay's parameters: the query string, then a form body's fields.
+  static func vnpayParameters(_ request: Request, body: [UInt8]) -> [(String, String)]? {
+    var raw = request.uri.query ?? ""
+    if request.method == .post, let type = request.headers[.contentType],
+      type.hasPrefix("application/x-www-form-urlencoded")
+    {
+      raw += (raw.isEmpty ? "" : "&") + String(decoding: body, as: UTF8.self)
+    }
+    return FormQuery.parse(raw)
+  }
+
   func standardWebhooks(
     _ request: Request, _ context: AppRequestContext, connector: Connector, body: [UInt8], evidence: CallbackEvidence,
     now: Date
   ) async throws -> Response {
-    let verifier: StandardWebhooks.Verifier =
-      connector.kind == .standardWebhooks
-      ? .hmac(connector.secrets.compactMap(StandardWebhooks.secretBytes))
-      : .ed25519(connector.publicKeys.compactMap { StandardWebhooks.keyBytes($0, prefix: "whpk_") })
     do {
       try StandardWebhooks.verify(
         id: request.headers[.webhookID], timestamp: request.headers[.webhookTimestamp],
-        signatures: request.headers[.webhookSignature], body: body, verifier: verifier, now: now)
+        signatures: request.headers[.webhookSignature], body: body, verifier: Self.verifier(connector), now: now)
     } catch {
       metrics.callback(connector: connector.code, outcome: "refused")
       context.logger.warning(
@@ -120,13 +155,7 @@ struct CallbackRoutes: Sendable {
       metrics.callback(connector: connector.code, outcome: outcome)
       return .json(Array(a.json.utf8))
     }
-    var raw = request.uri.query ?? ""
-    if request.method == .post, let type = request.headers[.contentType],
-      type.hasPrefix("application/x-www-form-urlencoded")
-    {
-      raw += (raw.isEmpty ? "" : "&") + String(decoding: body, as: UTF8.self)
-    }
-    guard let parameters = FormQuery.parse(raw) else { return answer(.unknownError, "malformed") }
+    guard let parameters = Self.vnpayParameters(request, body: body) else { return answer(.unknownError, "malformed") }
     guard VNPay.verify(parameters, secrets: connector.secrets) else {
       context.logger.warning(
         "callback refused", metadata: ["connector": .string(connector.code), "reason": "vnp_SecureHash"])

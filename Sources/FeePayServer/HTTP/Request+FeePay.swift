@@ -10,7 +10,7 @@ extension Request {
     guard let value = headers[.authorization] else { return nil }
     let parts = value.split(separator: " ", maxSplits: 1)
     guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-    return parts[1].trimmingCharacters(in: .whitespaces)
+    return String(parts[1]).trimmingSpaces
   }
 
   /// Reads a JSON body of at most `limit` bytes: `415` unless the content type is JSON,

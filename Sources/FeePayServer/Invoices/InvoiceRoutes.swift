@@ -76,7 +76,8 @@ struct InvoiceRoutes: Sendable {
 
   func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {
     var request = request
-    let principal = try await authenticator.principal(request, roles: [.portal])
+    // A cached principal is enough: the insert itself checks that the key is unrevoked.
+    let principal = try await authenticator.principal(request, roles: [.portal], cached: true)
     guard let portal = principal.portalCode else { throw FeePayError(.forbidden, "Only portal keys create invoices.") }
     guard let key = request.headers[.idempotencyKey] else {
       throw FeePayError(.malformedRequest, "The Idempotency-Key header is required (1-255 printable ASCII characters).")
@@ -95,9 +96,15 @@ struct InvoiceRoutes: Sendable {
     var hasher = SHA256()
     hasher.update(data: Array("POST /v1/invoices\n".utf8))
     hasher.update(data: body)
-    let stored = try await invoices.create(
-      draft, portalCode: portal, actor: principal.actor,
-      idempotency: IdempotencyRequest(key: key, requestHash: Array(hasher.finalize())), now: now)
+    let stored: StoredResponse
+    do {
+      stored = try await invoices.create(
+        draft, portalCode: portal, keyID: principal.keyID, actor: principal.actor,
+        idempotency: IdempotencyRequest(key: key, requestHash: Array(hasher.finalize())), now: now)
+    } catch let error as FeePayError where error.code == .unauthenticated {
+      authenticator.forget(request)
+      throw error
+    }
     var headers = HTTPFields()
     if stored.replayed { headers[.idempotentReplayed] = "true" }
     return .json(stored.body, status: HTTPResponse.Status(code: stored.status), headers: headers)

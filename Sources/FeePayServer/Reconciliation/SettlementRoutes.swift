@@ -75,7 +75,7 @@ struct SettlementRoutes: Sendable {
       try? handle.close()
       throw error
     }
-    let sha = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    let sha = hasher.finalize().lowercaseHex
     if try await settlements.alreadyImported(connector: connector, businessDate: day, sha256: sha) {
       throw FeePayError(.statementAlreadyImported, "This statement was already imported for \(connector) on \(day).")
     }

@@ -33,7 +33,7 @@ public enum StatementImporter {
     defer { try? handle.close() }
     var hasher = SHA256()
     while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty { hasher.update(data: data) }
-    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    return hasher.finalize().lowercaseHex
   }
 
   /// Parses `file` (already on disk) and answers what to load. `progress` is called with

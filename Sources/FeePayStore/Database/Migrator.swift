@@ -48,7 +48,7 @@ public struct Migrator: Sendable {
       migrations.append(
         Migration(
           version: version, name: file, sql: String(decoding: data, as: UTF8.self),
-          checksum: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()))
+          checksum: SHA256.hash(data: data).lowercaseHex))
     }
     guard !migrations.isEmpty else {
       throw FeePayError(.configuration, "no migrations found in \(directory.path)")

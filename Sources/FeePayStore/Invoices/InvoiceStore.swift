@@ -40,16 +40,23 @@ public struct InvoiceStore: Sendable {
   let ids: IDGenerator
   let presenter: InvoicePresenter
   let paymentCodePrefix: String
-  /// How long an `in_progress` idempotency key may stay locked before a retry may take it
-  /// over (the first request's process died before answering).
+  /// How long an `in_progress` idempotency key (written by earlier versions, which claimed
+  /// keys in a transaction of their own) may stay locked before a retry may take it over.
   let abandonAfter: TimeInterval = 60
   let keyLifetime: TimeInterval = 24 * 3600
 
-  public init(database: Database, ids: IDGenerator, presenter: InvoicePresenter, paymentCodePrefix: String = "FP") {
+  let agencyAccounts: ExpiringCache<String, AgencyAccount>
+
+  /// `cacheLifetime`: how long an agency's bank account is kept in process (0: not at all).
+  public init(
+    database: Database, ids: IDGenerator, presenter: InvoicePresenter, paymentCodePrefix: String = "FP",
+    clock: any WallClock = SystemClock(), cacheLifetime: TimeInterval = 0
+  ) {
     self.database = database
     self.ids = ids
     self.presenter = presenter
     self.paymentCodePrefix = paymentCodePrefix
+    self.agencyAccounts = ExpiringCache(clock: clock, lifetime: cacheLifetime)
   }
 
   var logger: Logger { database.logger }
@@ -95,131 +102,113 @@ public struct InvoiceStore: Sendable {
 
   // MARK: Create
 
-  /// Creates an invoice for `portalCode` exactly once per idempotency key. The first
-  /// request's response is stored in the same transaction as the invoice; a retry with the
-  /// same body gets it back (`replayed`), a different body is `idempotency_key_reused`, and
-  /// a retry while the first still runs is `idempotency_request_in_progress`.
+  /// Creates an invoice for `portalCode` exactly once per idempotency key, in one statement
+  /// (one round trip, one commit): the key is claimed with the finished response already in
+  /// it, and the invoice, its lines and the audit entry are inserted only if the claim took.
+  /// A retry with the same body gets the stored response back (`replayed`); a different body
+  /// is `idempotency_key_reused`; a retry while the first request's statement still runs
+  /// (it holds a transaction-scoped advisory lock on the key) is
+  /// `idempotency_request_in_progress` rather than a wait. With `keyID`, the statement also checks that the API key is
+  /// still unrevoked, so that a principal cached by the caller cannot outlive a revocation.
   public func create(
-    _ draft: InvoiceDraft, portalCode: String, actor: String, idempotency: IdempotencyRequest, now: Date
+    _ draft: InvoiceDraft, portalCode: String, keyID: String? = nil, actor: String, idempotency: IdempotencyRequest,
+    now: Date
   ) async throws -> StoredResponse {
-    if let stored = try await beginIdempotent(portalCode: portalCode, idempotency, now: now) { return stored }
-    do {
-      return try await database.transaction { c in
-        let invoice = try await insert(draft, portalCode: portalCode, on: c, now: now)
-        let body = presenter.json(invoice, now: now)
-        try await c.query(
-          """
-          UPDATE idempotency_keys SET status = 'completed', response_status = 201, response_body = \(Data(body))
-          WHERE portal_code = \(portalCode) AND key = \(idempotency.key)
-          """, logger: logger)
-        try await AuditLog.append(
-          on: c, logger: logger, at: now, actor: actor, action: "invoice.create", subject: invoice.id,
-          summary: [
-            "agency": .string(invoice.agencyCode), "dossier_code": .string(invoice.dossierCode),
-            "total_amount": .integer(invoice.totalAmount), "idempotency_key": .string(idempotency.key),
-          ])
-        return StoredResponse(status: 201, body: body, replayed: false)
-      }
-    } catch {
-      // Nothing was created: free the key so that the client may retry.
-      _ = try? await database.query(
-        """
-        DELETE FROM idempotency_keys
-        WHERE portal_code = \(portalCode) AND key = \(idempotency.key) AND status = 'in_progress'
-        """)
-      throw error
-    }
-  }
-
-  /// Claims the key (answers `nil`: go ahead) or answers what a repeat should get.
-  func beginIdempotent(portalCode: String, _ request: IdempotencyRequest, now: Date) async throws -> StoredResponse? {
-    let hash = Data(request.requestHash)
+    let account = try await agencyAccount(draft.agencyCode)
+    let id = ids.make(.invoice)
+    let lines = draft.lines
+    let metadata = JSONValue.object(draft.metadata.mapValues(JSONValue.string)).jsonText
+    let summary = JSONValue.object([
+      "agency": .string(draft.agencyCode), "dossier_code": .string(draft.dossierCode),
+      "total_amount": .integer(draft.totalAmount), "idempotency_key": .string(idempotency.key),
+    ]).jsonText
+    let hash = Data(idempotency.requestHash)
     let staleBefore = now.addingTimeInterval(-keyLifetime)
     let abandonedBefore = now.addingTimeInterval(-abandonAfter)
-    for _ in 0..<3 {
-      let claimed = try await database.query(
-        """
-        INSERT INTO idempotency_keys AS k (portal_code, key, request_hash, status, created_at, locked_at)
-        VALUES (\(portalCode), \(request.key), \(hash), 'in_progress', \(now), \(now))
-        ON CONFLICT (portal_code, key) DO UPDATE
-          SET request_hash = EXCLUDED.request_hash, status = 'in_progress', response_status = NULL,
-              response_body = NULL, created_at = EXCLUDED.created_at, locked_at = EXCLUDED.locked_at
-          WHERE k.created_at < \(staleBefore)
-             OR (k.status = 'in_progress' AND k.locked_at < \(abandonedBefore) AND k.request_hash = EXCLUDED.request_hash)
-        RETURNING 1
-        """)
-      if !claimed.isEmpty { return nil }
-      let rows = try await database.query(
-        """
-        SELECT request_hash, status, response_status, response_body FROM idempotency_keys
-        WHERE portal_code = \(portalCode) AND key = \(request.key)
-        """)
-      guard let row = rows.first else { continue }  // freed between the two statements: try again
-      let (storedHash, status, responseStatus, responseBody) = try row.decode((Data, String, Int?, Data?).self)
-      guard constantTimeEquals(storedHash, hash) else {
-        throw FeePayError(
-          .idempotencyKeyReused,
-          "This Idempotency-Key was already used with a different request; use a new key for a new request.")
+    for attempt in 0... {
+      // 40 random bits: a collision is rare, but the unique index decides, not luck.
+      let code = PaymentCode.generate(prefix: paymentCodePrefix)
+      let vietQR = try VietQR.payload(
+        bankBIN: account.bankBIN, accountNumber: account.accountNumber, amount: draft.totalAmount,
+        currency: draft.currency, billNumber: code.value, purpose: code.value)
+      let invoice = Invoice(
+        id: id, portalCode: portalCode, agencyCode: draft.agencyCode, dossierCode: draft.dossierCode,
+        procedureCode: draft.procedureCode, payer: draft.payer, lines: lines, totalAmount: draft.totalAmount,
+        currency: draft.currency, paymentCode: code.value, vietQR: vietQR, storedStatus: .open,
+        expiresAt: draft.expiresAt, createdAt: now, paidAt: nil, cancelledAt: nil, receiptID: nil,
+        metadata: draft.metadata)
+      let body = presenter.json(invoice, now: now)
+      let statement = CreateInvoiceStatement(
+        portalCode: portalCode, key: idempotency.key, requestHash: hash, response: Data(body), now: now, keyID: keyID,
+        staleBefore: staleBefore, abandonedBefore: abandonedBefore, id: id, agencyCode: draft.agencyCode,
+        dossierCode: draft.dossierCode, procedureCode: draft.procedureCode, payerName: draft.payer.name,
+        payerIDNumber: draft.payer.idNumber, payerEmail: draft.payer.email, payerPhone: draft.payer.phone,
+        currency: draft.currency.rawValue, totalAmount: draft.totalAmount, paymentCode: code.value, vietQR: vietQR,
+        expiresAt: draft.expiresAt, metadata: metadata, lineNumbers: lines.indices.map { Int32($0 + 1) },
+        feeCodes: lines.map(\.feeCode), descriptions: lines.map(\.description), quantities: lines.map(\.quantity),
+        unitAmounts: lines.map(\.unitAmount), amounts: lines.map(\.amount), actor: actor, summary: summary)
+      let row: CreateInvoiceStatement.Row
+      do {
+        var rows = try await database.client.execute(statement, logger: logger).makeAsyncIterator()
+        row = try await rows.next()!
+      } catch let error as PSQLError
+        where error.serverInfo?[.constraintName] == "invoices_payment_code_key" && attempt < 5
+      {
+        continue  // the payment code was taken: nothing was written; draw another
+      } catch {
+        throw Database.translate(error)
       }
-      guard status == "completed", let responseStatus, let responseBody else {
+      let (claimed, busy, keyValid) = row
+      if claimed == 1 { return StoredResponse(status: 201, body: body, replayed: false) }
+      guard keyValid else { throw FeePayError(.unauthenticated, "The API key is unknown or has been revoked.") }
+      guard !busy else {
         throw FeePayError(
           .idempotencyRequestInProgress,
           "A request with this Idempotency-Key is still being processed; retry in a moment.")
       }
-      return StoredResponse(status: responseStatus, body: Array(responseBody), replayed: true)
+      if let stored = try await storedResponse(portalCode: portalCode, idempotency) { return stored }
+      // The key was pruned between the two statements: claim it again.
     }
-    throw FeePayError(.idempotencyRequestInProgress, "A request with this Idempotency-Key is being processed; retry.")
+    preconditionFailure("unreachable")
   }
 
-  func insert(_ draft: InvoiceDraft, portalCode: String, on c: PostgresConnection, now: Date) async throws -> Invoice {
-    let agencyRows = try await c.query(
-      "SELECT bank_bin, account_number FROM agencies WHERE code = \(draft.agencyCode)", logger: logger
-    ).collect()
-    guard let agencyRow = agencyRows.first else {
-      throw FeePayError(.forbidden, "This key may not bill for agency \(draft.agencyCode).")
-    }
-    let (bankBIN, accountNumber) = try agencyRow.decode((String, String).self)
-    let id = ids.make(.invoice)
-    let metadata = JSONValue.object(draft.metadata.mapValues(JSONValue.string)).jsonText
-    var code = PaymentCode.generate(prefix: paymentCodePrefix)
-    var vietQR = ""
-    for attempt in 0... {
-      // 40 random bits: a collision is rare, but the unique index decides, not luck.
-      vietQR = try VietQR.payload(
-        bankBIN: bankBIN, accountNumber: accountNumber, amount: draft.totalAmount, currency: draft.currency,
-        billNumber: code.value, purpose: code.value)
-      let inserted = try await c.query(
-        """
-        INSERT INTO invoices (id, portal_code, agency_code, dossier_code, procedure_code, payer_name, payer_id_number,
-                              payer_email, payer_phone, currency, total_amount, payment_code, vietqr, status,
-                              expires_at, created_at, metadata)
-        VALUES (\(id), \(portalCode), \(draft.agencyCode), \(draft.dossierCode), \(draft.procedureCode),
-                \(draft.payer.name), \(draft.payer.idNumber), \(draft.payer.email), \(draft.payer.phone),
-                \(draft.currency.rawValue), \(draft.totalAmount), \(code.value), \(vietQR), 'open',
-                \(draft.expiresAt), \(now), \(metadata)::jsonb)
-        ON CONFLICT (payment_code) DO NOTHING
-        RETURNING 1
-        """, logger: logger
-      ).collect()
-      if !inserted.isEmpty { break }
-      if attempt >= 5 { throw FeePayError(.conflict, "could not allocate a unique payment code") }
-      code = PaymentCode.generate(prefix: paymentCodePrefix)
-    }
-    let lines = draft.lines
-    try await c.query(
+  /// What a repeat of an already claimed key gets, or `nil` if the key is gone.
+  func storedResponse(portalCode: String, _ request: IdempotencyRequest) async throws -> StoredResponse? {
+    let rows = try await database.query(
       """
-      INSERT INTO invoice_lines (invoice_id, line_no, fee_code, description, quantity, unit_amount, amount)
-      SELECT \(id), t.n, t.f, t.d, t.q, t.u, t.a
-      FROM unnest(\(lines.indices.map { Int32($0 + 1) })::int[], \(lines.map(\.feeCode))::text[],
-                  \(lines.map(\.description))::text[], \(lines.map(\.quantity))::bigint[],
-                  \(lines.map(\.unitAmount))::bigint[], \(lines.map(\.amount))::bigint[]) AS t(n, f, d, q, u, a)
-      """, logger: logger)
-    return Invoice(
-      id: id, portalCode: portalCode, agencyCode: draft.agencyCode, dossierCode: draft.dossierCode,
-      procedureCode: draft.procedureCode, payer: draft.payer, lines: lines, totalAmount: draft.totalAmount,
-      currency: draft.currency, paymentCode: code.value, vietQR: vietQR, storedStatus: .open,
-      expiresAt: draft.expiresAt, createdAt: now, paidAt: nil, cancelledAt: nil, receiptID: nil,
-      metadata: draft.metadata)
+      SELECT request_hash, status, response_status, response_body FROM idempotency_keys
+      WHERE portal_code = \(portalCode) AND key = \(request.key)
+      """)
+    guard let row = rows.first else { return nil }
+    let (storedHash, status, responseStatus, responseBody) = try row.decode((Data, String, Int?, Data?).self)
+    guard constantTimeEquals(storedHash, Data(request.requestHash)) else {
+      throw FeePayError(
+        .idempotencyKeyReused,
+        "This Idempotency-Key was already used with a different request; use a new key for a new request.")
+    }
+    guard status == "completed", let responseStatus, let responseBody else {
+      throw FeePayError(
+        .idempotencyRequestInProgress,
+        "A request with this Idempotency-Key is still being processed; retry in a moment.")
+    }
+    return StoredResponse(status: responseStatus, body: Array(responseBody), replayed: true)
+  }
+
+  /// The bank account an agency's VietQR codes name. Agencies' accounts cannot be changed
+  /// through FeePay (only added), so a cached answer is safe for the cache's lifetime.
+  func agencyAccount(_ code: String) async throws -> AgencyAccount {
+    if let cached = agencyAccounts[code] { return cached }
+    let rows = try await database.query("SELECT bank_bin, account_number FROM agencies WHERE code = \(code)")
+    guard let row = rows.first else { throw FeePayError(.forbidden, "This key may not bill for agency \(code).") }
+    let (bankBIN, accountNumber) = try row.decode((String, String).self)
+    let account = AgencyAccount(bankBIN: bankBIN, accountNumber: accountNumber)
+    agencyAccounts.store(account, for: code)
+    return account
+  }
+
+  struct AgencyAccount: Sendable {
+    var bankBIN: String
+    var accountNumber: String
   }
 
   // MARK: Read

@@ -8,10 +8,16 @@ import PostgresNIO
 public struct ConnectorStore: Sendable {
   let database: Database
   let secrets: SecretBox
+  let cache: ExpiringCache<String, Stored>
 
-  public init(database: Database, secrets: SecretBox) {
+  /// `cacheLifetime`: how long a connector read for a callback is kept in process (0: not
+  /// at all). See ``connector(_:now:cached:)``.
+  public init(
+    database: Database, secrets: SecretBox, clock: any WallClock = SystemClock(), cacheLifetime: TimeInterval = 0
+  ) {
     self.database = database
     self.secrets = secrets
+    self.cache = ExpiringCache(clock: clock, lifetime: cacheLifetime)
   }
 
   static func context(_ code: String) -> String { "connector:\(code):secret" }
@@ -151,9 +157,33 @@ public struct ConnectorStore: Sendable {
     }
   }
 
+  /// A connector as stored, its secrets opened; the grace period is judged when it is used.
+  struct Stored: Sendable {
+    var kind: ConnectorKind
+    var secret: String?
+    var previousSecret: String?
+    var publicKey: String?
+    var previousPublicKey: String?
+    var previousValidUntil: Date?
+    var tmnCode: String?
+    var agencies: Set<String>
+
+    func connector(_ code: String, now: Date) -> Connector {
+      let inGrace = previousValidUntil.map { now < $0 } ?? false
+      return Connector(
+        code: code, kind: kind, secrets: [secret, inGrace ? previousSecret : nil].compactMap { $0 },
+        publicKeys: [publicKey, inGrace ? previousPublicKey : nil].compactMap { $0 }, tmnCode: tmnCode,
+        agencies: agencies)
+    }
+  }
+
   /// The connector with its secrets opened, or `nil`. A previous secret is included only
-  /// while its grace period lasts.
-  public func connector(_ code: String, now: Date) async throws -> Connector? {
+  /// while its grace period lasts. With `cached`, a connector read in the last few seconds
+  /// will do: callers that verify signatures read it again (`cached: false`) before they
+  /// refuse one, so a new secret works at once and a replaced one at most a cache lifetime
+  /// longer than it was meant to.
+  public func connector(_ code: String, now: Date, cached: Bool = false) async throws -> Connector? {
+    if cached, let stored = cache[code] { return stored.connector(code, now: now) }
     let rows = try await database.query(
       """
       SELECT c.kind, c.secret_sealed, c.previous_secret_sealed, c.public_key, c.previous_public_key,
@@ -162,18 +192,20 @@ public struct ConnectorStore: Sendable {
       FROM connectors c LEFT JOIN connector_agencies ca ON ca.connector_code = c.code
       WHERE c.code = \(code) GROUP BY c.code
       """)
-    guard let row = rows.first else { return nil }
+    guard let row = rows.first else {
+      cache.remove(code)
+      return nil
+    }
     let (kind, sealed, previousSealed, publicKey, previousKey, validUntil, tmn, agencies) = try row.decode(
       (String, Data?, Data?, String?, String?, Date?, String?, [String]).self)
-    let inGrace = validUntil.map { now < $0 } ?? false
-    var secretList: [String] = []
-    if let sealed { secretList.append(try secrets.open(Array(sealed), context: Self.context(code))) }
-    if inGrace, let previousSealed {
-      secretList.append(try secrets.open(Array(previousSealed), context: Self.context(code)))
-    }
-    return Connector(
-      code: code, kind: ConnectorKind(rawValue: kind) ?? .standardWebhooks, secrets: secretList,
-      publicKeys: [publicKey, inGrace ? previousKey : nil].compactMap { $0 }, tmnCode: tmn, agencies: Set(agencies))
+    let stored = Stored(
+      kind: ConnectorKind(rawValue: kind) ?? .standardWebhooks,
+      secret: try sealed.map { try secrets.open(Array($0), context: Self.context(code)) },
+      previousSecret: try previousSealed.map { try secrets.open(Array($0), context: Self.context(code)) },
+      publicKey: publicKey, previousPublicKey: previousKey, previousValidUntil: validUntil, tmnCode: tmn,
+      agencies: Set(agencies))
+    cache.store(stored, for: code)
+    return stored.connector(code, now: now)
   }
 
   /// Connectors as `feepay connector list` shows them (no secrets).

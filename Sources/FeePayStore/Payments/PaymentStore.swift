@@ -60,42 +60,37 @@ public struct PaymentStore: Sendable {
     return try await database.transaction { c in
       var invoice: Invoice?
       if let code {
-        let rows = try await c.query(
-          """
-          SELECT \(unescaped: InvoiceStore.columns) FROM invoices i WHERE i.payment_code = \(code.value) FOR UPDATE
-          """, logger: logger
-        ).collect()
-        invoice = try rows.first.map(InvoiceStore.decode)
+        for try await locked in try await c.execute(
+          LockInvoiceByPaymentCodeStatement(paymentCode: code.value), logger: logger)
+        {
+          invoice = locked
+        }
       }
       let decision = CallbackDecision.decide(
         invoice: invoice, amount: notification.amount, connector: connector, now: now,
         amountBeforeState: amountBeforeState)
-      let paymentID = ids.make(.payment)
+      if decision == .accept, var invoice {
+        invoice.storedStatus = .paid
+        invoice.paidAt = notification.paidAt
+        let paymentID = ids.make(.payment)
+        if try await accept(
+          notification, invoice: invoice, paymentID: paymentID, connector: connector, evidence: evidence,
+          on: c, now: now)
+        {
+          return .accepted(paymentID: paymentID)
+        }
+        return try await duplicate(notification, connector: connector, evidence: evidence, on: c)
+      }
       let exceptionID = ids.make(.exception)
-      let accepted = decision == .accept
-
       let claimed = try await c.query(
         """
         INSERT INTO bank_transactions (connector_code, bank_txn_id, payment_id, exception_id, created_at)
-        VALUES (\(connector.code), \(notification.bankTxnID), \(accepted ? paymentID : nil),
-                \(accepted ? nil : exceptionID), \(now))
+        VALUES (\(connector.code), \(notification.bankTxnID), NULL, \(exceptionID), \(now))
         ON CONFLICT (connector_code, bank_txn_id) DO NOTHING
         RETURNING 1
         """, logger: logger
       ).collect()
-      if claimed.isEmpty {
-        let rows = try await c.query(
-          """
-          SELECT payment_id, exception_id FROM bank_transactions
-          WHERE connector_code = \(connector.code) AND bank_txn_id = \(notification.bankTxnID)
-          """, logger: logger
-        ).collect()
-        let (pid, eid) = try rows[0].decode((String?, String?).self)
-        try await keep(
-          evidence, verdict: "duplicate", connector: connector.code, txn: notification.bankTxnID, payment: pid,
-          exception: eid, on: c)
-        return .duplicate(paymentID: pid, exceptionID: eid)
-      }
+      if claimed.isEmpty { return try await duplicate(notification, connector: connector, evidence: evidence, on: c) }
 
       // A closed day takes nothing more: a late callback posts into the next open day.
       let paidOn = BusinessDate(containing: notification.paidAt).description
@@ -104,36 +99,6 @@ public struct PaymentStore: Sendable {
           try await c.query("SELECT feepay_open_day(\(paidOn)::date)::text", logger: logger).collect()[0].decode(
             String.self))
         ?? BusinessDate(containing: notification.paidAt)
-      if accepted, var invoice {
-        let callbackID = try await keep(
-          evidence, verdict: "accepted", connector: connector.code, txn: notification.bankTxnID, payment: paymentID,
-          exception: nil, on: c)
-        try await insertPayment(
-          paymentID, notification: notification, connector: connector.code, invoiceID: invoice.id,
-          businessDate: businessDate, source: "callback", callbackID: callbackID, now: now, on: c)
-        try await c.query(
-          """
-          UPDATE invoices SET status = 'paid', paid_at = \(notification.paidAt), payment_id = \(paymentID)
-          WHERE id = \(invoice.id)
-          """, logger: logger)
-        invoice.storedStatus = .paid
-        invoice.paidAt = notification.paidAt
-        try await ledger.post(
-          .paymentAccepted(connector: connector.code, invoice: invoice), reference: paymentID,
-          businessDate: businessDate, on: c, now: now)
-        try await appendEvent(
-          type: "invoice.paid", portal: invoice.portalCode, subject: invoice.id,
-          data: presenter.json(invoice, now: now), on: c, now: now)
-        try await AuditLog.append(
-          on: c, logger: logger, at: now, actor: "connector:\(connector.code)", action: "payment.accept",
-          subject: paymentID,
-          summary: [
-            "invoice": .string(invoice.id), "amount": .integer(notification.amount),
-            "bank_txn_id": .string(notification.bankTxnID),
-          ])
-        return .accepted(paymentID: paymentID)
-      }
-
       guard case .exception(let kind) = decision else { preconditionFailure("accept without an invoice") }
       let callbackID = try await keep(
         evidence, verdict: "exception", connector: connector.code, txn: notification.bankTxnID, payment: nil,
@@ -160,6 +125,61 @@ public struct PaymentStore: Sendable {
         ])
       return .exception(id: exceptionID, kind: kind)
     }
+  }
+
+  /// An accepted payment in one statement (the hot path): claim the bank transaction and,
+  /// only if the claim took, keep the evidence, insert the payment, mark the invoice paid,
+  /// post `bank_clearing → fees_payable` into the first open day from the payment's own,
+  /// and write `invoice.paid` and the audit entry. Answers `false` if the bank transaction
+  /// was claimed before (nothing was written). `invoice` is the locked invoice, already
+  /// marked paid as the event will show it.
+  func accept(
+    _ notification: PaymentNotification, invoice: Invoice, paymentID: String, connector: Connector,
+    evidence: CallbackEvidence, on c: PostgresConnection, now: Date
+  ) async throws -> Bool {
+    let journal = JournalDraft.paymentAccepted(connector: connector.code, invoice: invoice)
+    precondition(journal.isBalanced, "unbalanced journal \(journal)")
+    let accounts = Dictionary(journal.postings.map { ($0.account.code, $0.account.kind.rawValue) }) { a, _ in a }
+    let callbackID = ids.make(.callback)
+    let journalID = ids.make(.journal)
+    let paidOn = BusinessDate(containing: notification.paidAt).description
+    let headers = JSONValue.object(evidence.headers.mapValues(JSONValue.string)).jsonText
+    let event = String(decoding: presenter.json(invoice, now: now), as: UTF8.self)
+    let summary = JSONValue.object([
+      "invoice": .string(invoice.id), "amount": .integer(notification.amount),
+      "bank_txn_id": .string(notification.bankTxnID),
+    ]).jsonText
+    let statement = AcceptPaymentStatement(
+      connector: connector.code, bankTxnID: notification.bankTxnID, paymentID: paymentID, now: now, paidOn: paidOn,
+      callbackID: callbackID, receivedAt: evidence.receivedAt, method: evidence.method, query: evidence.query,
+      headers: headers, body: Data(evidence.body), invoiceID: invoice.id, amount: notification.amount,
+      currency: notification.currency, paidAt: notification.paidAt, payerAccount: notification.payerAccount,
+      payerName: notification.payerName, memo: notification.memo, accountCodes: Array(accounts.keys),
+      accountKinds: Array(accounts.values), journalID: journalID, journalKind: journal.kind,
+      postingAccounts: journal.postings.map(\.account.code), debits: journal.postings.map(\.debit),
+      credits: journal.postings.map(\.credit), eventID: ids.make(.event), portalCode: invoice.portalCode,
+      eventData: event, actor: "connector:\(connector.code)", summary: summary)
+    var claimed = false
+    for try await _ in try await c.execute(statement, logger: logger) { claimed = true }
+    return claimed
+  }
+
+  /// The same bank transaction again: keep the evidence, change nothing, and answer what
+  /// the first one became.
+  func duplicate(
+    _ notification: PaymentNotification, connector: Connector, evidence: CallbackEvidence, on c: PostgresConnection
+  ) async throws -> CallbackOutcome {
+    let rows = try await c.query(
+      """
+      SELECT payment_id, exception_id FROM bank_transactions
+      WHERE connector_code = \(connector.code) AND bank_txn_id = \(notification.bankTxnID)
+      """, logger: logger
+    ).collect()
+    let (pid, eid) = try rows[0].decode((String?, String?).self)
+    try await keep(
+      evidence, verdict: "duplicate", connector: connector.code, txn: notification.bankTxnID, payment: pid,
+      exception: eid, on: c)
+    return .duplicate(paymentID: pid, exceptionID: eid)
   }
 
   /// A VNPay attempt that did not succeed: kept with its evidence; the invoice stays open.
