@@ -1,6 +1,7 @@
 -- The reconciliation baseline: the categorization FeePay's SettlementStore runs, applied to a
 -- table loaded with psql's \copy (no HTTP, no parsing, no exceptions, events or ledger). The
 -- bench substitutes :'day', the statement's business date.
+SET work_mem = '256MB';  -- as FeePay's reconciliation transaction sets it
 ANALYZE bench_stmt;
 UPDATE bench_stmt s SET category = 'duplicate_in_bank'
 FROM (SELECT ctid, row_number() OVER (PARTITION BY bank_txn_id) AS r FROM bench_stmt) d

@@ -104,6 +104,12 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.receiptInterval = ms == 0 ? nil : .milliseconds(ms)
       }
+      if let text = runtime.environment["FEEPAY_CACHE_SECONDS"] {
+        guard let seconds = Int(text), (0...60).contains(seconds) else {
+          throw FeePayError(.configuration, "FEEPAY_CACHE_SECONDS must be 0-60 (0 turns the caches off)")
+        }
+        configuration.cacheLifetime = TimeInterval(seconds)
+      }
       if let text = runtime.environment["FEEPAY_MAX_STATEMENT_BYTES"] {
         guard let bytes = Int(text), bytes > 0 else {
           throw FeePayError(.configuration, "FEEPAY_MAX_STATEMENT_BYTES must be a positive number of bytes")

@@ -171,6 +171,13 @@ import Testing
       environment: ["DATABASE_URL": env["DATABASE_URL"]!, "FEEPAY_MASTER_KEY": "short"])
     #expect(noMasterKey.status != 0)
     #expect(noMasterKey.stderr.contains("master key"))
+    for bad in ["forever", "-1", "61"] {
+      var serveEnv = env
+      serveEnv["FEEPAY_CACHE_SECONDS"] = bad
+      let refused = try Self.run(["serve", "--port", "1"], environment: serveEnv)
+      #expect(refused.status != 0)
+      #expect(refused.stderr.contains("FEEPAY_CACHE_SECONDS must be 0-60"), "\(refused.stderr)")
+    }
   }
 
   /// `feepay serve` without DATABASE_URL: starts its own PostgreSQL, answers ready, stops

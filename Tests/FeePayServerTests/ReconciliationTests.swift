@@ -126,6 +126,15 @@ extension TestClientProtocol {
       let open = try await client.send(
         .get, "/v1/exceptions?status=open&connector=\(bank.code)", key: world.accountantKey)
       #expect(open.json["data"]?.arrayValue?.count == 3)  // amount mismatch, missing in FeePay, missing in bank
+
+      // A statement and its lines stay: nothing deletes them (the lines' integrity rests on it).
+      await #expect(throws: (any Error).self) {
+        try await world.database.query("DELETE FROM settlement_lines WHERE settlement_id = \(id)")
+      }
+      await #expect(throws: (any Error).self) {
+        try await world.database.query("DELETE FROM settlements WHERE id = \(id)")
+      }
+      #expect(try await world.scalar("SELECT count(*)::int FROM settlement_lines WHERE settlement_id = \(id)") == 7)
     }
   }
 
