@@ -13,6 +13,12 @@ function init(args)
   math.randomseed(os.time() + thread_id)
 end
 
+-- FEEPAY_WRK_DELAY_MS paces each connection (the "80 % of peak" run); unset, wrk goes flat out.
+local pause = tonumber(os.getenv("FEEPAY_WRK_DELAY_MS") or "0")
+if pause > 0 then
+  delay = function() return pause end
+end
+
 request = function()
   counter = counter + 1
   local id = string.format("%d-%d-%d", thread_id, counter, math.random(1, 1000000000))

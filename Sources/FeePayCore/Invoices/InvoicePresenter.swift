@@ -16,8 +16,9 @@ public struct InvoicePresenter: Sendable {
     InvoiceObject(invoice, now: now, publicBaseURL: publicBaseURL)
   }
 
+  /// The same bytes as `JSONOutput.encode(object(invoice, now:))`, written directly.
   public func json(_ invoice: Invoice, now: Date) -> [UInt8] {
-    JSONOutput.encode(object(invoice, now: now))
+    object(invoice, now: now).jsonValue.jsonBytes
   }
 }
 

@@ -36,11 +36,7 @@ public enum JSONValue: Sendable, Hashable {
   }
 
   /// Compact JSON text with sorted keys.
-  public var jsonText: String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: (try? encoder.encode(self)) ?? Data("null".utf8), as: UTF8.self)
-  }
+  public var jsonText: String { String(decoding: jsonBytes, as: UTF8.self) }
 }
 
 extension JSONValue: Encodable {

@@ -100,6 +100,26 @@ nonisolated(unsafe) let benchmarks = {
   let request = Array(
     #"{"agency_code":"HCM-STP","dossier_code":"000.00.12.H29-261129-0001","procedure_code":"1.001234","payer":{"name":"Nguyễn Văn An","id_number":"079123456789"},"lines":[{"fee_code":"LPHT-01","description":"Lệ phí cấp bản sao trích lục hộ tịch","quantity":2,"unit_amount":8000}],"currency":"VND","metadata":{"portal_ref":"A-77"}}"#
       .utf8)
+  let draft = try! InvoiceDraft(json: try! JSONValue.parse(request), now: now)
+  let invoice = Invoice(
+    id: "inv_01m8m63bv5esnr37d143yx2a25", portalCode: "dvc-hcm", agencyCode: draft.agencyCode,
+    dossierCode: draft.dossierCode, procedureCode: draft.procedureCode, payer: draft.payer, lines: draft.lines,
+    totalAmount: draft.totalAmount, currency: draft.currency, paymentCode: "FPK7M3Q9X2Z",
+    vietQR: "00020101021238570010A00000072701270006970436011300710001234560208QRIBFTTA530370454051600058",
+    storedStatus: .open, expiresAt: draft.expiresAt, createdAt: now, paidAt: nil, cancelledAt: nil, receiptID: nil,
+    metadata: draft.metadata)
+  let presenter = InvoicePresenter(publicBaseURL: "https://feepay.example.vn")
+  Benchmark("Invoice response JSON, direct writer (invoice creation)") { benchmark in
+    for _ in benchmark.scaledIterations {
+      blackHole(presenter.json(invoice, now: now))
+    }
+  }
+  Benchmark("Invoice response JSON, JSONEncoder (list pages)") { benchmark in
+    for _ in benchmark.scaledIterations {
+      blackHole(JSONOutput.encode(presenter.object(invoice, now: now)))
+    }
+  }
+
   Benchmark("Invoice request: strict JSON parse and validation (invoice creation)") { benchmark in
     for _ in benchmark.scaledIterations {
       blackHole(try InvoiceDraft(json: try JSONValue.parse(request), now: now))
