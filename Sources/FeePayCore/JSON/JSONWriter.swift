@@ -8,40 +8,62 @@ extension JSONValue {
   public var jsonBytes: [UInt8] {
     var out: [UInt8] = []
     out.reserveCapacity(256)
-    Self.write(self, to: &out)
+    JSONText.write(self, style: .encoder, into: &out)
     return out
   }
+}
 
-  static func write(_ value: JSONValue, to out: inout [UInt8]) {
+/// The one JSON text writer behind ``JSONValue/jsonBytes`` and ``CanonicalJSON``: compact,
+/// members sorted, strings with only the escapes JSON requires (`\"`, `\\`, `\b`, `\f`,
+/// `\n`, `\r`, `\t`, other control characters as `\u00xx`). The two differ in the key order,
+/// the number format and whether string values are normalized.
+enum JSONText {
+  struct Style: Sendable {
+    var keyPrecedes: @Sendable (String, String) -> Bool
+    var number: @Sendable (Double) -> [UInt8]
+    var normalizeValues: Bool
+
+    /// FeePay's `JSONEncoder` settings.
+    static let encoder = Style(
+      keyPrecedes: { $0.utf8.lexicographicallyPrecedes($1.utf8) },
+      // Rare (no FeePay object carries a float); the encoder's formatting is the reference.
+      number: { Array((try? JSONEncoder().encode($0)) ?? Data("null".utf8)) },
+      normalizeValues: false)
+
+    /// RFC 8785's order (UTF-16 code units) and NFC string values, for signed receipts.
+    static let canonical = Style(
+      keyPrecedes: { Array($0.utf16).lexicographicallyPrecedes(Array($1.utf16)) },
+      number: { d in Array((d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : String(d)).utf8) },
+      normalizeValues: true)
+  }
+
+  static func write(_ value: JSONValue, style: Style, into out: inout [UInt8]) {
     switch value {
     case .null: out.append(contentsOf: "null".utf8)
     case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
     case .integer(let i): out.append(contentsOf: String(i).utf8)
-    case .number(let d):
-      // Rare (no FeePay object carries a float); the encoder's formatting is the reference.
-      let encoder = JSONEncoder()
-      out.append(contentsOf: (try? encoder.encode(d)) ?? Data("null".utf8))
-    case .string(let s): writeString(s, to: &out)
+    case .number(let d): out.append(contentsOf: style.number(d))
+    case .string(let s): string(style.normalizeValues ? s.nfc : s, into: &out)
     case .array(let items):
       out.append(UInt8(ascii: "["))
       for (i, item) in items.enumerated() {
         if i > 0 { out.append(UInt8(ascii: ",")) }
-        write(item, to: &out)
+        write(item, style: style, into: &out)
       }
       out.append(UInt8(ascii: "]"))
     case .object(let members):
       out.append(UInt8(ascii: "{"))
-      for (i, key) in members.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+      for (i, key) in members.keys.sorted(by: style.keyPrecedes).enumerated() {
         if i > 0 { out.append(UInt8(ascii: ",")) }
-        writeString(key, to: &out)
+        string(key, into: &out)
         out.append(UInt8(ascii: ":"))
-        write(members[key]!, to: &out)
+        write(members[key]!, style: style, into: &out)
       }
       out.append(UInt8(ascii: "}"))
     }
   }
 
-  static func writeString(_ s: String, to out: inout [UInt8]) {
+  static func string(_ s: String, into out: inout [UInt8]) {
     let hex = Array("0123456789abcdef".utf8)
     out.append(UInt8(ascii: "\""))
     for b in s.utf8 {
