@@ -226,6 +226,7 @@ def main():
         provision(pg, "feepay_limit")
         pg.psql("feepay_limit", """
           DROP INDEX payments_one_per_invoice;
+          CREATE SEQUENCE bench_payment_codes;
           INSERT INTO api_keys (id, prefix, key_hash, role, portal_code, created_at)
             VALUES ('key_bench', 'fpk_bench', decode(md5('x') || md5('y'), 'hex'), 'portal', 'bench-portal', now());
           INSERT INTO invoices (id, portal_code, agency_code, dossier_code, procedure_code, payer_name, currency,

@@ -4,7 +4,8 @@
 -- running, or if the API key was revoked), then the invoice, its lines and the audit entry,
 -- with the ~1 kB response stored with the key. Run with pgbench -M prepared.
 -- (pgbench replaces :name in the text, so literals that contain a colon are split.)
-SELECT 'k' || md5(random()::text || :client_id) AS ikey, 'inv_' || substr(md5(random()::text), 1, 26) AS iid, 'FP' || upper(substr(md5(random()::text), 1, 9)) AS pcode \gset
+-- Payment codes come from a sequence: FeePay retries a colliding random code, pgbench cannot.
+SELECT 'k' || md5(random()::text || :client_id) AS ikey, 'inv_' || substr(md5(random()::text), 1, 26) AS iid, 'FQ' || lpad(nextval('bench_payment_codes')::text, 9, '0') AS pcode \gset
 WITH running AS (
   SELECT NOT pg_try_advisory_xact_lock(hashtextextended('bench-portal' || ' ' || :ikey::text, 0)) AS busy
 ), claim AS (
