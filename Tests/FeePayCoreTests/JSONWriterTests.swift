@@ -50,3 +50,21 @@ import Testing
     #expect(try JSONValue.parse(value.jsonBytes) == value)
   }
 }
+
+@Suite struct Base64URLTests {
+  /// RFC 4648 §10 test vectors in the URL alphabet without padding, and random bytes against
+  /// Foundation's encoder with the alphabet swapped.
+  @Test func encodesAsRFC4648Section5() {
+    let vectors = [
+      "": "", "f": "Zg", "fo": "Zm8", "foo": "Zm9v", "foob": "Zm9vYg", "fooba": "Zm9vYmE", "foobar": "Zm9vYmFy",
+    ]
+    for (text, expected) in vectors { #expect(Base64URL.encode(Array(text.utf8)) == expected) }
+    for length in 0..<64 {
+      let bytes = (0..<length).map { _ in UInt8.random(in: 0...255) }
+      let reference = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+        .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+      #expect(Base64URL.encode(bytes) == reference)
+      #expect(Base64URL.decode(Base64URL.encode(bytes)) == bytes)
+    }
+  }
+}

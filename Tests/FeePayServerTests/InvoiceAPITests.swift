@@ -230,6 +230,12 @@ import Testing
       let generated = try await client.send(.get, "/v1/invoices/nope", key: world.portalKey)
       let id = try #require(generated.headers[HTTPField.Name("X-Request-Id")!])
       #expect(generated.json["request_id"]?.stringValue == id)
+
+      // A path FeePay does not serve is a problem document too, with its request id.
+      let unknown = try await client.send(.get, "/v1/no-such-thing", headers: ["X-Request-Id": "lost-1"])
+      #expect(unknown.status == .notFound)
+      #expect(unknown.problemCode == "not_found")
+      #expect(unknown.json["request_id"] == "lost-1")
     }
   }
 
