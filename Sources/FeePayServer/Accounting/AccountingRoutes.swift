@@ -38,14 +38,8 @@ struct AccountingRoutes: Sendable {
         errors.append(FieldError(parameter: "business_date", "must be a date YYYY-MM-DD"))
       }
     }
-    query.limit = try Self.limit(parameters.get("limit"), errors: &errors)
-    if let cursor = parameters.get("cursor") {
-      if let after = Cursor.read(cursor) {
-        query.after = after
-      } else {
-        errors.append(FieldError(parameter: "cursor", "is not a cursor this API returned"))
-      }
-    }
+    query.limit = Cursor.limit(parameters.get("limit"), errors: &errors)
+    query.after = Cursor.after(parameters.get("cursor"), errors: &errors) { $0 }
     if !errors.isEmpty { throw FeePayError.validation(errors) }
     let (items, hasMore) = try await payments.exceptions(query)
     return .encoded(Page(data: items, nextCursor: hasMore ? items.last.map { Cursor.make(after: $0.id) } : nil))
@@ -78,26 +72,10 @@ struct AccountingRoutes: Sendable {
     _ = try await authenticator.principal(request, roles: Self.readers)
     let parameters = request.uri.queryParameters
     var errors: [FieldError] = []
-    let limit = try Self.limit(parameters.get("limit"), errors: &errors)
-    var after: Int64?
-    if let cursor = parameters.get("cursor") {
-      if let text = Cursor.read(cursor), let id = Int64(text) {
-        after = id
-      } else {
-        errors.append(FieldError(parameter: "cursor", "is not a cursor this API returned"))
-      }
-    }
+    let limit = Cursor.limit(parameters.get("limit"), errors: &errors)
+    let after = Cursor.after(parameters.get("cursor"), errors: &errors) { Int64($0) }
     if !errors.isEmpty { throw FeePayError.validation(errors) }
     let (items, hasMore) = try await ledger.entries(account: parameters.get("account"), after: after, limit: limit)
     return .encoded(Page(data: items, nextCursor: hasMore ? items.last.map { Cursor.make(after: String($0.id)) } : nil))
-  }
-
-  static func limit(_ text: String?, errors: inout [FieldError]) throws -> Int {
-    guard let text else { return 50 }
-    guard let n = Int(text), (1...100).contains(n) else {
-      errors.append(FieldError(parameter: "limit", "must be an integer from 1 to 100"))
-      return 50
-    }
-    return n
   }
 }

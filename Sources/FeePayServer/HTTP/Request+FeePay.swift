@@ -75,4 +75,28 @@ enum Cursor {
     guard value.hasPrefix("c1:") else { return nil }
     return String(value.dropFirst(3))
   }
+
+  /// The `cursor` query parameter of a list, turned back into the position it was made from
+  /// (`convert`: the id's type); a cursor this API did not issue is a field error.
+  static func after<Position>(
+    _ text: String?, errors: inout [FieldError], as convert: (String) -> Position?
+  ) -> Position? {
+    guard let text else { return nil }
+    guard let position = read(text).flatMap(convert) else {
+      errors.append(FieldError(parameter: "cursor", "is not a cursor this API returned"))
+      return nil
+    }
+    return position
+  }
+
+  /// The `limit` query parameter of a list: 1-100, 50 when absent; anything else is a field
+  /// error.
+  static func limit(_ text: String?, errors: inout [FieldError]) -> Int {
+    guard let text else { return 50 }
+    guard let n = Int(text), (1...100).contains(n) else {
+      errors.append(FieldError(parameter: "limit", "must be an integer from 1 to 100"))
+      return 50
+    }
+    return n
+  }
 }

@@ -122,13 +122,7 @@ struct InvoiceRoutes: Sendable {
     let parameters = request.uri.queryParameters
     var query = InvoiceQuery()
     var errors: [FieldError] = []
-    if let limit = parameters.get("limit") {
-      if let n = Int(limit), (1...100).contains(n) {
-        query.limit = n
-      } else {
-        errors.append(FieldError(parameter: "limit", "must be an integer from 1 to 100"))
-      }
-    }
+    query.limit = Cursor.limit(parameters.get("limit"), errors: &errors)
     if let status = parameters.get("status") {
       if let s = InvoiceStatus(rawValue: status) {
         query.status = s
@@ -152,13 +146,7 @@ struct InvoiceRoutes: Sendable {
         errors.append(FieldError(parameter: "dossier_code", "must be 1-64 characters"))
       }
     }
-    if let cursor = parameters.get("cursor") {
-      if let after = Cursor.read(cursor) {
-        query.after = after
-      } else {
-        errors.append(FieldError(parameter: "cursor", "is not a cursor this API returned"))
-      }
-    }
+    query.after = Cursor.after(parameters.get("cursor"), errors: &errors) { $0 }
     if !errors.isEmpty { throw FeePayError.validation(errors) }
     let now = clock.now
     let (page, hasMore) = try await invoices.list(query, visibleTo: principal, now: now)

@@ -20,7 +20,7 @@ struct EventRoutes: Sendable {
     let principal = try await authenticator.principal(request, roles: [.portal])
     let parameters = request.uri.queryParameters
     var errors: [FieldError] = []
-    let limit = try AccountingRoutes.limit(parameters.get("limit"), errors: &errors)
+    let limit = Cursor.limit(parameters.get("limit"), errors: &errors)
     if !errors.isEmpty { throw FeePayError.validation(errors) }
     let after = parameters.get("after")
     let page = try await store.events(portal: principal.portalCode ?? "", after: after, limit: limit)
@@ -47,15 +47,8 @@ struct EventRoutes: Sendable {
     if let status, !["pending", "delivering", "delivered", "failed"].contains(status) {
       errors.append(FieldError(parameter: "status", "must be pending, delivering, delivered or failed"))
     }
-    let limit = try AccountingRoutes.limit(parameters.get("limit"), errors: &errors)
-    var after: String?
-    if let cursor = parameters.get("cursor") {
-      if let id = Cursor.read(cursor) {
-        after = id
-      } else {
-        errors.append(FieldError(parameter: "cursor", "is not a cursor this API returned"))
-      }
-    }
+    let limit = Cursor.limit(parameters.get("limit"), errors: &errors)
+    let after = Cursor.after(parameters.get("cursor"), errors: &errors) { $0 }
     if !errors.isEmpty { throw FeePayError.validation(errors) }
     let (items, hasMore) = try await store.deliveries(
       portal: principal.role == .portal ? principal.portalCode ?? "" : nil, status: status, after: after, limit: limit)

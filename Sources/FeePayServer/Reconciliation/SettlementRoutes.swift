@@ -107,15 +107,8 @@ struct SettlementRoutes: Sendable {
     if let category, !SettlementStore.categories.contains(category) || category == "missing_in_bank" {
       errors.append(FieldError(parameter: "category", "must be a statement line category"))
     }
-    let limit = try AccountingRoutes.limit(p.get("limit"), errors: &errors)
-    var after = 0
-    if let cursor = p.get("cursor") {
-      if let text = Cursor.read(cursor), let n = Int(text) {
-        after = n
-      } else {
-        errors.append(FieldError(parameter: "cursor", "is not a cursor this API returned"))
-      }
-    }
+    let limit = Cursor.limit(p.get("limit"), errors: &errors)
+    let after = Cursor.after(p.get("cursor"), errors: &errors) { Int($0) } ?? 0
     if !errors.isEmpty { throw FeePayError.validation(errors) }
     let rows = try await settlements.items(settlement: id, category: category, afterLine: after, limit: limit + 1)
     let page = Array(rows.prefix(limit))
