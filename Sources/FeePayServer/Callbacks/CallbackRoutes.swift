@@ -58,10 +58,10 @@ struct CallbackRoutes: Sendable {
     }
     // The connector may come from the cache: before a signature is refused, read it again,
     // so that a secret rotated a moment ago is already accepted.
-    if !signatureVerifies(request, body: body, connector: connector, now: now),
-      let fresh = try await connectors.connector(code, now: now)
-    {
+    var refusal = signatureRefusal(request, body: body, connector: connector, now: now)
+    if refusal != nil, let fresh = try await connectors.connector(code, now: now) {
       connector = fresh
+      refusal = signatureRefusal(request, body: body, connector: fresh, now: now)
     }
     let evidence = CallbackEvidence(
       method: request.method.rawValue, query: request.uri.query ?? "", headers: headers, body: body, receivedAt: now)
@@ -69,23 +69,30 @@ struct CallbackRoutes: Sendable {
     case .standardWebhooks, .standardWebhooksEd25519:
       guard request.method == .post else { throw FeePayError(.notFound, "This connector takes POST callbacks.") }
       return try await standardWebhooks(
-        request, context, connector: connector, body: body, evidence: evidence, now: now)
+        context, connector: connector, refusal: refusal, body: body, evidence: evidence, now: now)
     case .vnpay:
-      return try await vnpay(request, context, connector: connector, body: body, evidence: evidence, now: now)
+      return try await vnpay(
+        request, context, connector: connector, refusal: refusal, body: body, evidence: evidence, now: now)
     }
   }
 
-  /// Whether the callback's signature verifies with `connector`'s current material.
-  func signatureVerifies(_ request: Request, body: [UInt8], connector: Connector, now: Date) -> Bool {
+  /// Why the callback's signature does not verify with `connector`'s material, or `nil` if
+  /// it does (a VNPay request whose parameters cannot be read is answered as malformed later,
+  /// not refused here). Checked once per callback, twice only when a cached connector refuses.
+  func signatureRefusal(_ request: Request, body: [UInt8], connector: Connector, now: Date) -> String? {
     switch connector.kind {
     case .standardWebhooks, .standardWebhooksEd25519:
-      return
-        (try? StandardWebhooks.verify(
+      do {
+        try StandardWebhooks.verify(
           id: request.headers[.webhookID], timestamp: request.headers[.webhookTimestamp],
-          signatures: request.headers[.webhookSignature], body: body, verifier: Self.verifier(connector), now: now))
-        != nil
+          signatures: request.headers[.webhookSignature], body: body, verifier: Self.verifier(connector), now: now)
+        return nil
+      } catch {
+        return error.rawValue
+      }
     case .vnpay:
-      return Self.vnpayParameters(request, body: body).map { VNPay.verify($0, secrets: connector.secrets) } ?? false
+      guard let parameters = Self.vnpayParameters(request, body: body) else { return nil }
+      return VNPay.verify(parameters, secrets: connector.secrets) ? nil : "vnp_SecureHash"
     }
   }
 
@@ -107,18 +114,14 @@ struct CallbackRoutes: Sendable {
   }
 
   func standardWebhooks(
-    _ request: Request, _ context: AppRequestContext, connector: Connector, body: [UInt8], evidence: CallbackEvidence,
+    _ context: AppRequestContext, connector: Connector, refusal: String?, body: [UInt8], evidence: CallbackEvidence,
     now: Date
   ) async throws -> Response {
-    do {
-      try StandardWebhooks.verify(
-        id: request.headers[.webhookID], timestamp: request.headers[.webhookTimestamp],
-        signatures: request.headers[.webhookSignature], body: body, verifier: Self.verifier(connector), now: now)
-    } catch {
+    if let refusal {
       metrics.callback(connector: connector.code, outcome: "refused")
       context.logger.warning(
-        "callback refused", metadata: ["connector": .string(connector.code), "reason": .string(error.rawValue)])
-      throw FeePayError(.unauthenticated, "The callback's signature could not be verified: \(error.rawValue).")
+        "callback refused", metadata: ["connector": .string(connector.code), "reason": .string(refusal)])
+      throw FeePayError(.unauthenticated, "The callback's signature could not be verified: \(refusal).")
     }
     let notification: PaymentNotification?
     do {
@@ -148,17 +151,17 @@ struct CallbackRoutes: Sendable {
   /// VNPay's IPN, in VNPay's order: signature → order exists → amount → still unpaid →
   /// record → answer. Every answer is HTTP 200 with `RspCode`.
   func vnpay(
-    _ request: Request, _ context: AppRequestContext, connector: Connector, body: [UInt8], evidence: CallbackEvidence,
-    now: Date
+    _ request: Request, _ context: AppRequestContext, connector: Connector, refusal: String?, body: [UInt8],
+    evidence: CallbackEvidence, now: Date
   ) async throws -> Response {
     func answer(_ a: VNPay.Answer, _ outcome: String) -> Response {
       metrics.callback(connector: connector.code, outcome: outcome)
       return .json(Array(a.json.utf8))
     }
     guard let parameters = Self.vnpayParameters(request, body: body) else { return answer(.unknownError, "malformed") }
-    guard VNPay.verify(parameters, secrets: connector.secrets) else {
+    if let refusal {
       context.logger.warning(
-        "callback refused", metadata: ["connector": .string(connector.code), "reason": "vnp_SecureHash"])
+        "callback refused", metadata: ["connector": .string(connector.code), "reason": .string(refusal)])
       return answer(.invalidSignature, "refused")
     }
     let p = Dictionary(parameters, uniquingKeysWith: { a, _ in a })
