@@ -267,6 +267,23 @@ import Testing
     }
   }
 
+  /// The connector is cached between callbacks; a secret rotated a moment ago still works
+  /// at once (a signature the cached secrets refuse is checked against a fresh read).
+  @Test func aNewSecretWorksAtOnceAlthoughTheConnectorIsCached() async throws {
+    try await withFeePay { world, client in
+      let bank = try await TestBank.hmac(world)
+      let (_, c1, t1) = try await world.invoice(client)
+      #expect(try await bank.pay(client, paymentCode: c1, amount: t1).json["status"] == "accepted")  // cached now
+      let newSecret = WebhookSecret.generate()
+      try await ConnectorStore(database: world.database, secrets: world.secrets).rotate(
+        code: bank.code, newSecret: newSecret, newPublicKey: nil, graceUntil: world.clock.now, actor: "test",
+        at: world.clock.now)
+      let (_, c2, t2) = try await world.invoice(client)
+      let rotated = TestBank(code: bank.code, secret: newSecret, world: world)
+      #expect(try await rotated.pay(client, paymentCode: c2, amount: t2).json["status"] == "accepted")
+    }
+  }
+
   /// After a random mix of callbacks, every journal balances, all accounts sum to zero,
   /// and the connector's clearing account holds exactly what arrived.
   @Test func ledgerStaysBalancedUnderARandomMixOfCallbacks() async throws {

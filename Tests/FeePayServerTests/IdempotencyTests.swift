@@ -59,6 +59,28 @@ import Testing
     }
   }
 
+  /// While a request with a key is still running (it holds the key's advisory lock), a retry
+  /// is told so at once and writes nothing; once it is done the key is free again.
+  @Test func aRetryWhileTheFirstRunsIsRefusedNotQueued() async throws {
+    try await withFeePay { world, client in
+      let dossier = "BUSY-\(UUID().uuidString.prefix(8))"
+      let body = world.invoiceBody(dossier: dossier)
+      let key = "busy-\(dossier)"
+      try await world.database.transaction { c in
+        try await c.query(
+          "SELECT pg_advisory_xact_lock(hashtextextended(\(world.portal) || ' ' || \(key), 0))",
+          logger: world.database.logger)
+        let busy = try await client.createInvoice(body, key: world.portalKey, idempotencyKey: key)
+        #expect(busy.status == .conflict)
+        #expect(busy.problemCode == "idempotency_request_in_progress")
+      }
+      #expect(try await world.scalar("SELECT count(*)::int FROM invoices WHERE dossier_code = \(dossier)") == 0)
+      let created = try await client.createInvoice(body, key: world.portalKey, idempotencyKey: key)
+      #expect(created.status == .created)
+      #expect(try await world.scalar("SELECT count(*)::int FROM invoices WHERE dossier_code = \(dossier)") == 1)
+    }
+  }
+
   @Test func keysOlderThanADayArePrunedAndMayBeReused() async throws {
     try await withFeePay(isolated: true) { world, client in
       let invoices = InvoiceStore(
