@@ -123,7 +123,8 @@ struct Serve: AsyncParsableCommand {
         configuration.webhooks?.timeout = .seconds(seconds)
       }
       let secrets = try runtime.secrets()
-      let database = Database(configuration: postgres, poolSize: runtime.poolSize, logger: logger)
+      let database = Database(
+        configuration: postgres, poolSize: runtime.poolSize, leaseTimeout: try runtime.leaseTimeout(), logger: logger)
       let app = buildApplication(
         configuration: configuration, database: database, migrator: try runtime.migrator(), secrets: secrets,
         clock: runtime.clock, logger: logger)

@@ -1,6 +1,7 @@
 import FeePayCore
 public import Logging
 public import PostgresNIO
+import Synchronization
 
 /// FeePay's handle on PostgreSQL: the connection pool and the one place where database
 /// errors become ``FeePayError``s. The pool is a `Service`; it must be running (in the
@@ -9,12 +10,23 @@ public final class Database: Sendable {
   public let client: PostgresClient
   public let logger: Logger
 
-  public init(configuration: PostgresClient.Configuration, poolSize: Int = 16, logger: Logger) {
+  /// How long a request waits for a pooled connection before it is refused as
+  /// `unavailable` (`FEEPAY_DB_WAIT_SECONDS`). PostgresNIO's pool keeps a request queued
+  /// while it retries a server it cannot reach (until its circuit breaker trips, after a
+  /// minute), so without this bound a request made while PostgreSQL is down would hang
+  /// instead of answering 503. An overloaded pool is refused the same way.
+  public let leaseTimeout: Duration
+
+  public init(
+    configuration: PostgresClient.Configuration, poolSize: Int = 16, leaseTimeout: Duration = .seconds(10),
+    logger: Logger
+  ) {
     var configuration = configuration
     configuration.options.maximumConnections = poolSize
     configuration.options.minimumConnections = 0
     configuration.options.connectTimeout = .seconds(5)
     self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    self.leaseTimeout = leaseTimeout
     self.logger = logger
   }
 
@@ -22,8 +34,10 @@ public final class Database: Sendable {
   /// Errors come out translated (see ``translate(_:)``).
   public func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
     do {
-      return try await client.withTransaction(logger: logger) { connection in
-        try await body(connection)
+      return try await leased { connection in
+        try await connection.withTransaction(logger: logger) { connection in
+          try await body(connection)
+        }
       }
     } catch {
       throw Self.translate(error)
@@ -34,9 +48,66 @@ public final class Database: Sendable {
   @discardableResult
   public func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
     do {
-      return try await client.query(query, logger: logger).collect()
+      return try await leased { connection in try await connection.query(query, logger: logger).collect() }
     } catch {
       throw Self.translate(error)
+    }
+  }
+
+  /// The error a request gets when no connection could be had within ``leaseTimeout``.
+  public struct LeaseTimedOut: Error, Sendable {}
+
+  /// Who came first, the connection or the timer: decided once, under a lock.
+  private final class Lease: Sendable {
+    enum State { case waiting, leased, expired }
+    private let state = Mutex(State.waiting)
+
+    /// Moves from `waiting` to `to`; false if the other side came first.
+    func claim(_ to: State) -> Bool {
+      state.withLock { state in
+        guard state == .waiting else { return false }
+        state = to
+        return true
+      }
+    }
+  }
+
+  private enum Outcome<T: Sendable>: Sendable {
+    case finished(T)
+    case timerDone
+  }
+
+  /// Runs `body` on a pooled connection, waiting at most ``leaseTimeout`` for one (then it
+  /// throws ``LeaseTimedOut`` and `body` never runs). Errors are not translated. Once
+  /// `body` has started it is never interrupted by the timer: a lock decides, once, whether
+  /// the lease or the timer came first.
+  public func leased<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    try await withoutActuallyEscaping(body) { body in
+      // The body runs in a child task while this task waits for the group, so it is never
+      // run concurrently with anything else that captured the same state.
+      nonisolated(unsafe) let body = body
+      let lease = Lease()
+      let timeout = leaseTimeout
+      return try await withThrowingTaskGroup(of: Outcome<T>.self) { group in
+        group.addTask {
+          try await self.client.withConnection { connection in
+            guard lease.claim(.leased) else { throw LeaseTimedOut() }
+            return .finished(try await body(connection))
+          }
+        }
+        group.addTask {
+          try await Task.sleep(for: timeout)
+          if lease.claim(.expired) { throw LeaseTimedOut() }
+          return .timerDone
+        }
+        while let outcome = try await group.next() {
+          if case .finished(let value) = outcome {
+            group.cancelAll()
+            return value
+          }
+        }
+        throw LeaseTimedOut()
+      }
     }
   }
 
@@ -44,6 +115,12 @@ public final class Database: Sendable {
   /// a unique violation is a `conflict` (never a 500); a connection that cannot be had is
   /// `unavailable`. Anything else passes through unchanged for the caller to log.
   public static func translate(_ error: any Error) -> any Error {
+    if error is LeaseTimedOut {
+      return FeePayError(
+        .unavailable,
+        "No database connection could be had in time (the database is unreachable or overloaded); nothing was changed. Retry the request."
+      )
+    }
     if let error = error as? PostgresTransactionError {
       return translate(error.closureError ?? error.beginError ?? error.commitError ?? error)
     }

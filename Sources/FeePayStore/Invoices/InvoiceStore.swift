@@ -149,8 +149,10 @@ public struct InvoiceStore: Sendable {
         unitAmounts: lines.map(\.unitAmount), amounts: lines.map(\.amount), actor: actor, summary: summary)
       let row: CreateInvoiceStatement.Row
       do {
-        var rows = try await database.client.execute(statement, logger: logger).makeAsyncIterator()
-        row = try await rows.next()!
+        row = try await database.leased { connection in
+          var rows = try await connection.execute(statement, logger: logger).makeAsyncIterator()
+          return try await rows.next()!
+        }
       } catch let error as PSQLError
         where error.serverInfo?[.constraintName] == "invoices_payment_code_key" && attempt < 5
       {

@@ -91,3 +91,20 @@ func withClient<T: Sendable>(
     return try await body(client)
   }
 }
+
+/// One connection of its own to `configuration`'s database, for tests that hold a
+/// transaction open across other work (BEGIN … COMMIT by hand).
+func connect(_ configuration: PostgresClient.Configuration) async throws -> PostgresConnection {
+  let config: PostgresConnection.Configuration
+  if let socket = configuration.unixSocketPath {
+    config = .init(
+      unixSocketPath: socket, username: configuration.username, password: configuration.password,
+      database: configuration.database)
+  } else {
+    config = .init(
+      host: configuration.host ?? "127.0.0.1", port: configuration.port ?? 5432, username: configuration.username,
+      password: configuration.password, database: configuration.database, tls: .disable)
+  }
+  return try await PostgresConnection.connect(
+    configuration: config, id: Int.random(in: 1...Int(Int32.max)), logger: TestEnvironment.logger)
+}
