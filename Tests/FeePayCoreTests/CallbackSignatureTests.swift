@@ -2,7 +2,7 @@ import FeePayCore
 import Foundation
 import Testing
 
-@Suite struct StandardWebhooksTests {
+@Suite(.timeLimit(.minutes(5))) struct StandardWebhooksTests {
   @Test(arguments: Vectors.list("standard_webhooks_hmac"))
   func hmacVector(_ v: JSONValue) throws {
     let secret = try #require(v["secret"]?.stringValue.flatMap(StandardWebhooks.secretBytes))
@@ -65,7 +65,7 @@ import Testing
   }
 }
 
-@Suite struct VNPayTests {
+@Suite(.timeLimit(.minutes(5))) struct VNPayTests {
   static func vector() throws -> (params: [(String, String)], secret: String, toSign: String, hash: String) {
     let v = try #require(Vectors.list("vnpay_ipn").first)
     guard case .object(let query)? = v["query"] else { throw FeePayError(.malformedRequest, "vector") }
@@ -129,7 +129,7 @@ import Testing
   }
 }
 
-@Suite struct CallbackDecisionTests {
+@Suite(.timeLimit(.minutes(5))) struct CallbackDecisionTests {
   let now = Date(timeIntervalSince1970: 1_800_000_000)
 
   func invoice(status: InvoiceStatus = .open, total: Int64 = 16000, expiresIn: TimeInterval = 3600) -> Invoice {

@@ -2,7 +2,7 @@ import FeePayCore
 import Foundation
 import Testing
 
-@Suite struct InvoiceDraftTests {
+@Suite(.timeLimit(.minutes(5))) struct InvoiceDraftTests {
   let now = Date(timeIntervalSince1970: 1_800_000_000)
 
   func body(_ edit: (inout [String: JSONValue]) -> Void = { _ in }) -> JSONValue {
@@ -16,6 +16,7 @@ import Testing
   }
 
   func pointers(_ json: JSONValue) -> [String] {
+    // A body that is wrongly accepted answers no pointer, which no test expects.
     do {
       _ = try InvoiceDraft(json: json, now: now)
       return []
@@ -54,15 +55,12 @@ import Testing
 
   @Test func notAnObjectIsMalformed() {
     #expect(throws: FeePayError.self) { try InvoiceDraft(json: .array([]), now: now) }
-    do {
-      _ = try InvoiceDraft(json: .string("x"), now: now)
-    } catch {
-      #expect(error.code == .malformedRequest)
-    }
+    let error = #expect(throws: FeePayError.self) { try InvoiceDraft(json: .string("x"), now: now) }
+    #expect(error?.code == .malformedRequest)
   }
 }
 
-@Suite struct JSONParserTests {
+@Suite(.timeLimit(.minutes(5))) struct JSONParserTests {
   @Test(arguments: [
     "{\"a\":1,}", "{'a':1}", "{\"a\":01}", "{\"a\":NaN}", "{\"a\":\"\\ud800\"}", "{\"a\":\"x\ny\"}", "[1,]",
     "{\"a\":1,\"a\":2}", "", " ", "{", "tru", "{\"a\" 1}", "1 2", "{\"a\":-}", "{\"a\":1.}", "{\"a\":.5}",

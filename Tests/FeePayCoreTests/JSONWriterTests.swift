@@ -5,7 +5,7 @@ import Testing
 /// The direct JSON writer must give the very bytes FeePay's `JSONEncoder` settings give: a
 /// replayed response, a webhook and a GET of the same invoice stay byte-identical whichever
 /// path wrote them.
-@Suite struct JSONWriterTests {
+@Suite(.timeLimit(.minutes(5))) struct JSONWriterTests {
   static func invoice(payer: Payer, metadata: [String: String], paid: Bool) -> Invoice {
     Invoice(
       id: "inv_01m8m63bv5esnr37d143yx2a25", portalCode: "dvc-hcm", agencyCode: "HCM-STP",
@@ -51,7 +51,7 @@ import Testing
   }
 }
 
-@Suite struct Base64URLTests {
+@Suite(.timeLimit(.minutes(5))) struct Base64URLTests {
   /// RFC 4648 §10 test vectors in the URL alphabet without padding, and random bytes against
   /// Foundation's encoder with the alphabet swapped.
   @Test func encodesAsRFC4648Section5() {

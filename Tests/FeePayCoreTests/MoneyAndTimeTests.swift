@@ -2,7 +2,7 @@ import FeePayCore
 import Foundation
 import Testing
 
-@Suite struct MoneyTests {
+@Suite(.timeLimit(.minutes(5))) struct MoneyTests {
   @Test func multiplicationAndSumsAreChecked() throws {
     #expect(try MoneyMath.multiply(2, 8000) == 16000)
     #expect(throws: MoneyMath.Overflow.self) { try MoneyMath.multiply(Int64.max / 2 + 1, 2) }
@@ -12,7 +12,7 @@ import Testing
   }
 }
 
-@Suite struct TimestampTests {
+@Suite(.timeLimit(.minutes(5))) struct TimestampTests {
   @Test(arguments: [
     ("2026-11-29T10:15:00+07:00", "2026-11-29T03:15:00Z"),
     ("2026-11-29T03:15:00Z", "2026-11-29T03:15:00Z"),
@@ -52,7 +52,7 @@ import Testing
   }
 }
 
-@Suite struct IdentifierTests {
+@Suite(.timeLimit(.minutes(5))) struct IdentifierTests {
   @Test func idsAreWellFormedAndSortByTime() {
     let clock = ManualClock(Date(timeIntervalSince1970: 1_800_000_000))
     let ids = IDGenerator(clock: clock)
@@ -69,7 +69,7 @@ import Testing
   }
 }
 
-@Suite struct SecurityTests {
+@Suite(.timeLimit(.minutes(5))) struct SecurityTests {
   @Test func apiKeysHaveTheDocumentedShape() {
     let key = NewAPIKey.generate()
     #expect(key.secret.hasPrefix("fpk_"))

@@ -8,5 +8,12 @@ enum Vectors {
     return try! JSONValue.parse(Array(try! Data(contentsOf: url)))
   }()
 
-  static func list(_ name: String) -> [JSONValue] { root[name]?.arrayValue ?? [] }
+  /// The cases of one group. A group that is missing or empty stops the test run: a
+  /// parameterized test over zero cases would pass without checking anything.
+  static func list(_ name: String) -> [JSONValue] {
+    guard let cases = root[name]?.arrayValue, !cases.isEmpty else {
+      fatalError("Fixtures/vectors.json has no case in group \"\(name)\"")
+    }
+    return cases
+  }
 }

@@ -1,7 +1,7 @@
 import FeePayCore
 import Testing
 
-@Suite struct VietQRTests {
+@Suite(.timeLimit(.minutes(5))) struct VietQRTests {
   @Test(arguments: Vectors.list("vietqr"))
   func payloadMatchesVectorByteForByte(_ vector: JSONValue) throws {
     let payload = try VietQR.payload(

@@ -1,3 +1,4 @@
+import Crypto
 import FeePayCore
 import FeePayStore
 import Foundation
@@ -9,7 +10,7 @@ import Testing
 #endif
 
 /// The `feepay` executable itself, run as a user would run it.
-@Suite(.serialized) struct CommandLineTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct CommandLineTests {
   static var binary: URL {
     if let explicit = ProcessInfo.processInfo.environment["FEEPAY_BINARY"] { return URL(fileURLWithPath: explicit) }
     // The test bundle sits in the same build folder as the executable.
@@ -48,6 +49,13 @@ import Testing
     return Run(
       status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
       stderr: String(decoding: e, as: UTF8.self))
+  }
+
+  /// The single integer a query on `configuration`'s database answers.
+  static func scalar(_ configuration: PostgresClient.Configuration, _ query: PostgresQuery) async throws -> Int {
+    try await withClient(configuration) { client in
+      try await client.query(query).collect().first?.decode(Int.self) ?? -1
+    }
   }
 
   static func url(for configuration: PostgresClient.Configuration) -> String {
@@ -104,7 +112,13 @@ import Testing
     #expect(rotatedPortal.status == 0, "\(rotatedPortal.stderr)")
     #expect(rotatedPortal.stdout.hasPrefix("whsec_"))
     #expect(rotatedPortal.stdout != portal.stdout)
+    // `portal enable` turns a disabled endpoint (as after a 410) back on, in the database.
+    try await withClient(configuration) { client in
+      try await client.query("UPDATE portals SET webhook_enabled = false WHERE code = 'dvc-hcm'")
+    }
     #expect(try Self.run(["portal", "enable", "--code", "dvc-hcm"], environment: env).status == 0)
+    #expect(
+      try await Self.scalar(configuration, "SELECT webhook_enabled::int FROM portals WHERE code = 'dvc-hcm'") == 1)
     let noPortal = try Self.run(["portal", "enable", "--code", "nope"], environment: env)
     #expect(noPortal.status != 0)
     #expect(noPortal.stderr.contains("no portal nope"))
@@ -124,8 +138,15 @@ import Testing
     let list = try Self.run(["key", "list"], environment: env)
     #expect(list.stdout.contains(String(secret.prefix(12))))
     #expect(!list.stdout.contains(secret))
+    let keyHash = SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    let revokedBefore: PostgresQuery =
+      "SELECT count(*)::int FROM api_keys WHERE encode(key_hash, 'hex') = \(keyHash) AND revoked_at IS NOT NULL"
+    #expect(try await Self.scalar(configuration, revokedBefore) == 0)
     let revoke = try Self.run(["key", "revoke", String(secret.prefix(12))], environment: env)
     #expect(revoke.status == 0, "\(revoke.stderr)")
+    #expect(try await Self.scalar(configuration, revokedBefore) == 1, "the key is not revoked in the database")
+    #expect(
+      try await Self.scalar(configuration, "SELECT count(*)::int FROM api_keys WHERE revoked_at IS NOT NULL") == 1)
     let revokeAgain = try Self.run(["key", "revoke", secret], environment: env)
     #expect(revokeAgain.status != 0)
     #expect(revokeAgain.stderr.contains("already revoked"))
@@ -136,6 +157,14 @@ import Testing
       ],
       environment: env)
     #expect(connector.status == 0, "\(connector.stderr)")
+    #expect(
+      try await Self.scalar(
+        configuration,
+        """
+        SELECT count(*)::int FROM connectors c JOIN connector_agencies a ON a.connector_code = c.code
+        WHERE c.code = 'vcb' AND c.kind = 'standard-webhooks' AND a.agency_code = 'HCM-STP'
+          AND c.secret_sealed IS NOT NULL AND position(convert_to('whsec_', 'UTF8') in c.secret_sealed) = 0
+        """) == 1)
     for bad in [
       ["--code", "x1", "--kind", "paypal"], ["--code", "x2", "--kind", "standard-webhooks"],
       ["--code", "x3", "--kind", "standard-webhooks", "--secret", "not-a-secret"],
@@ -186,7 +215,7 @@ import Testing
     let root = FileManager.default.temporaryDirectory.appendingPathComponent(
       "feepay-embedded-\(UUID().uuidString.prefix(8))")
     defer { try? FileManager.default.removeItem(at: root) }
-    let port = Int.random(in: 20000...40000)
+    let port = try freeLoopbackPort()
     for round in 0..<2 {
       let process = Process()
       process.executableURL = Self.binary

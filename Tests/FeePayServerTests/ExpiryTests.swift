@@ -6,7 +6,7 @@ import HummingbirdTesting
 import PostgresNIO
 import Testing
 
-@Suite struct ExpiryTests {
+@Suite(.timeLimit(.minutes(5))) struct ExpiryTests {
   @Test func anOverdueInvoiceReadsExpiredAtOnceAndTheSweepRecordsIt() async throws {
     try await withFeePay(isolated: true) { world, client in
       let expiresAt = Timestamp.format(world.clock.now.addingTimeInterval(120))

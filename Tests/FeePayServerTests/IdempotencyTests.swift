@@ -6,7 +6,7 @@ import HummingbirdTesting
 import PostgresNIO
 import Testing
 
-@Suite struct IdempotencyTests {
+@Suite(.timeLimit(.minutes(5))) struct IdempotencyTests {
   @Test func replayReturnsTheFirstResponseByteForByte() async throws {
     try await withFeePay { world, client in
       let body = world.invoiceBody(dossier: "IDEM-\(UUID().uuidString.prefix(8))")
@@ -108,6 +108,31 @@ import Testing
       let accepted = try await client.createInvoice(
         world.invoiceBody(), key: world.portalKey, idempotencyKey: "retry-me")
       #expect(accepted.status == .created)
+    }
+  }
+
+  /// Nor does one refused by validation, or one whose body is not JSON: the corrected
+  /// request with the same key is created (not `422 idempotency_key_reused`, not a replay).
+  @Test func aRequestRefusedByValidationDoesNotUseUpItsKey() async throws {
+    try await withFeePay { world, client in
+      let key = "fix-and-retry-\(UUID().uuidString)"
+      let dossier = "FIX-\(UUID().uuidString.prefix(8))"
+      let invalid = try await client.createInvoice(
+        world.invoiceBody(dossier: dossier) { $0["lines"] = [] }, key: world.portalKey, idempotencyKey: key)
+      #expect(invalid.status == .unprocessableContent)
+      #expect(invalid.problemCode == "validation_failed")
+      let malformed = try await client.send(
+        .post, "/v1/invoices", key: world.portalKey, raw: Array("{\"agency_code\": ".utf8),
+        headers: ["Idempotency-Key": key])
+      #expect(malformed.status == .badRequest)
+      #expect(
+        try await world.scalar(
+          "SELECT count(*)::int FROM idempotency_keys WHERE portal_code = \(world.portal) AND key = \(key)") == 0)
+      let fixed = try await client.createInvoice(
+        world.invoiceBody(dossier: dossier), key: world.portalKey, idempotencyKey: key)
+      #expect(fixed.status == .created)
+      #expect(fixed.headers[.init("Idempotent-Replayed")!] == nil)
+      #expect(try await world.scalar("SELECT count(*)::int FROM invoices WHERE dossier_code = \(dossier)") == 1)
     }
   }
 }

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import PostgresNIO
 import Testing
 
-@Suite struct InvoiceAPITests {
+@Suite(.timeLimit(.minutes(5))) struct InvoiceAPITests {
   @Test func createGetAndListAnInvoice() async throws {
     try await withFeePay { world, client in
       let response = try await client.createInvoice(world.invoiceBody(), key: world.portalKey)

@@ -8,7 +8,7 @@ import PostgresNIO
 import Testing
 
 /// Bad input: each gets a specific error and changes nothing.
-@Suite struct InvoiceInputTests {
+@Suite(.timeLimit(.minutes(5))) struct InvoiceInputTests {
   typealias Edit = @Sendable (inout [String: JSONValue]) -> Void
 
   static let cases: [(String, String, Edit)] = [

@@ -31,7 +31,7 @@ final class LogCollector: Sendable {
   var logger: Logger { Logger(label: "collected") { _ in Handler(collector: self) } }
 }
 
-@Suite struct LoggingTests {
+@Suite(.timeLimit(.minutes(5))) struct LoggingTests {
   /// Keys, webhook secrets and connector secrets never reach a log line, at any level —
   /// also not when a callback is refused.
   @Test func secretsNeverReachTheLogs() async throws {

@@ -4,7 +4,7 @@ import Foundation
 import PostgresNIO
 import Testing
 
-@Suite struct MigrationTests {
+@Suite(.timeLimit(.minutes(5))) struct MigrationTests {
   let logger = TestEnvironment.logger
 
   func copyOfMigrations() throws -> URL {
@@ -82,7 +82,7 @@ import Testing
   }
 }
 
-@Suite struct SQLScriptTests {
+@Suite(.timeLimit(.minutes(5))) struct SQLScriptTests {
   @Test func splitsAtTopLevelSemicolonsOnly() {
     let script = """
       -- a comment; with a semicolon
@@ -110,7 +110,7 @@ import Testing
   }
 }
 
-@Suite struct DatabaseURLTests {
+@Suite(.timeLimit(.minutes(5))) struct DatabaseURLTests {
   @Test func readsHostsSocketsAndSSLModes() throws {
     let tcp = try DatabaseURL.configuration(from: "postgres://feepay:s%40cret@db.example:6543/fees?sslmode=require")
     #expect(tcp.host == "db.example")

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import PostgresNIO
 import Testing
 
-@Suite struct VNPayCallbackTests {
+@Suite(.timeLimit(.minutes(5))) struct VNPayCallbackTests {
   struct Gateway {
     let code: String
     let secret = "VNPAYSECRET2026"
@@ -76,6 +76,26 @@ import Testing
       noAmount.append(("vnp_SecureHash", VNPay.secureHash(noAmount, secret: g.secret)))
       #expect(try await rsp(noAmount) == "99", "signed but malformed")
       #expect(try await world.scalar("SELECT count(*)::int FROM payments WHERE invoice_id = \(id)") == 1)
+
+      // Nothing is lost: money VNPay reported for a wrong amount (T2, T6), an unknown order
+      // (T3) or an invoice already paid (T5, T7) is an exception with the money in
+      // suspense; forged and malformed notifications left nothing.
+      let exceptions = try await world.database.query(
+        "SELECT bank_txn_id, kind, amount FROM payment_exceptions WHERE connector_code = \(g.code) ORDER BY bank_txn_id"
+      ).map { try $0.decode((String, String, Int64).self) }
+      #expect(exceptions.map(\.0) == ["T2", "T3", "T5", "T6", "T7"])
+      #expect(
+        exceptions.map(\.1) == [
+          "amount_mismatch", "unknown_payment_code", "already_paid", "amount_mismatch", "already_paid",
+        ])
+      #expect(exceptions.map(\.2) == [total + 1, total, total, total + 5, total])
+      let suspense = try await world.scalar(
+        "SELECT (sum(credit) - sum(debit))::int FROM ledger_postings WHERE account_code = \("suspense:\(g.code)")")
+      #expect(Int64(suspense) == exceptions.map(\.2).reduce(0, +))
+      #expect(
+        try await world.scalar(
+          "SELECT count(*)::int FROM callbacks WHERE connector_code = \(g.code) AND bank_txn_id = ANY(\(["T1", "T8", "T9", "T10"]))"
+        ) == 0)
     }
   }
 

@@ -11,6 +11,14 @@ import Testing
   import FoundationNetworking
 #endif
 
+/// The value of one sample in Prometheus text (`name{labels} value`), or nil.
+func metricValue(_ text: String, _ sample: String) -> Double? {
+  for line in text.split(separator: "\n") where line.hasPrefix(sample + " ") {
+    return Double(line.dropFirst(sample.count + 1).split(separator: " ")[0])
+  }
+  return nil
+}
+
 /// A portal's endpoint on loopback that verifies each delivery with the Python reference
 /// library (`scripts/webhook_receiver.py`).
 final class Receiver: Sendable {
@@ -18,7 +26,7 @@ final class Receiver: Sendable {
   let process: Process
 
   init(port fixed: Int? = nil) async throws {
-    port = fixed ?? Int.random(in: 41000...49000)
+    port = try fixed ?? freeLoopbackPort()
     process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [
@@ -27,7 +35,7 @@ final class Receiver: Sendable {
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
-    for _ in 0..<100 {
+    for _ in 0..<300 {
       if (try? await received()) != nil { return }
       try await Task.sleep(for: .milliseconds(100))
     }
@@ -63,7 +71,7 @@ final class Receiver: Sendable {
   }
 }
 
-@Suite(.enabled(if: ReferenceClientTests.available), .serialized) struct WebhookTests {
+@Suite(.enabled(if: ReferenceClientTests.available), .serialized, .timeLimit(.minutes(5))) struct WebhookTests {
   /// A portal whose webhook URL is `url`, a key for it, and its secret.
   func portal(_ world: TestWorld, url: String) async throws -> (code: String, key: String, secret: String) {
     let code = "w-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
@@ -161,15 +169,20 @@ final class Receiver: Sendable {
         delivered = try await receiver.received().contains { $0.id == event && $0.valid }
       }
       #expect(delivered)
-      let metrics = String(decoding: try await client.send(.get, "/metrics").bytes, as: UTF8.self)
-      #expect(metrics.contains("feepay_webhook_deliveries_total{outcome=\"delivered\"}"))
-      #expect(metrics.contains("feepay_webhook_queue_depth"))
+      var metrics = String(decoding: try await client.send(.get, "/metrics").bytes, as: UTF8.self)
+      #expect(metricValue(metrics, "feepay_webhook_deliveries_total{outcome=\"delivered\"}") == 1)
+      // The queue gauges are refreshed on the dispatcher's next poll.
+      for _ in 0..<100 where metricValue(metrics, "feepay_webhook_queue_depth") != 0 {
+        try await Task.sleep(for: .milliseconds(100))
+        metrics = String(decoding: try await client.send(.get, "/metrics").bytes, as: UTF8.self)
+      }
+      #expect(metricValue(metrics, "feepay_webhook_queue_depth") == 0)
     }
   }
 
   @Test func receiverDownThenUpSlowAndRetryAfter() async throws {
     try await withFeePay(isolated: true) { world, client in
-      let port = Int.random(in: 41000...49000)
+      let port = try freeLoopbackPort()
       let portal = try await portal(world, url: "http://127.0.0.1:\(port)/hook")
       let event = try await makeEvent(world, client, key: portal.key)
       // Down: connection refused, retried after the first delay.

@@ -122,11 +122,11 @@ public struct ReceiptStore: Sendable {
 
   /// Issues receipts for up to `limit` paid invoices that have none, in order of payment.
   /// Several issuers may run at once: invoices are claimed with `SKIP LOCKED`, and numbers
-  /// come from a counter row updated in this same transaction. `fault` is called after the
-  /// numbers are taken and before anything is written (tests use it to kill an issuer
-  /// mid-batch). Answers how many receipts were issued.
+  /// come from a counter row updated in this same transaction, so an issuer that dies
+  /// mid-batch leaves nothing behind (tested by killing a real `feepay serve`). Answers how
+  /// many receipts were issued.
   @discardableResult
-  public func issueBatch(now: Date, limit: Int = 200, fault: (@Sendable () throws -> Void)? = nil) async throws -> Int {
+  public func issueBatch(now: Date, limit: Int = 200) async throws -> Int {
     try await database.transaction { c in
       let rows = try await c.query(
         """
@@ -143,7 +143,7 @@ public struct ReceiptStore: Sendable {
           id: ids.make(.receipt), invoice: $0.invoice, agency: $0.agency, payment: $0.payment, lookupCode: lookup,
           verifyURL: "\(publicBaseURL)/receipts/\(lookup)", replaces: nil)
       }
-      let issued = try await number(drafts, on: c, now: now, fault: fault)
+      let issued = try await number(drafts, on: c, now: now)
       try await c.query(
         """
         UPDATE invoices i SET receipt_id = t.r FROM unnest(\(issued.map(\.id))::text[], \(issued.map(\.invoiceID))::text[]) AS t(r, inv)
@@ -154,9 +154,7 @@ public struct ReceiptStore: Sendable {
   }
 
   /// Numbers, signs and inserts receipts (with their events and audit entries).
-  func number(_ drafts: [ReceiptDraft], on c: PostgresConnection, now: Date, fault: (@Sendable () throws -> Void)?)
-    async throws -> [Receipt]
-  {
+  func number(_ drafts: [ReceiptDraft], on c: PostgresConnection, now: Date) async throws -> [Receipt] {
     let year = BusinessDate(containing: now).year
     let agencies = Array(Set(drafts.map(\.agency.code))).sorted()
     var explicit: [String: (String, String)] = [:]
@@ -192,7 +190,6 @@ public struct ReceiptStore: Sendable {
       ).collect()
       next[agency] = try rows[0].decode(Int.self) - count + 1
     }
-    try fault?()
 
     let key = try await currentKey(on: c, now: now)
     var receipts: [Receipt] = []
@@ -358,7 +355,7 @@ public struct ReceiptStore: Sendable {
         id: ids.make(.receipt), invoice: pending.invoice, agency: pending.agency, payment: pending.payment,
         lookupCode: lookup, verifyURL: "\(publicBaseURL)/receipts/\(lookup)", replaces: id)
       try await c.query("UPDATE receipts SET status = 'replaced' WHERE id = \(id)", logger: logger)
-      let issued = try await number([draft], on: c, now: now, fault: nil)
+      let issued = try await number([draft], on: c, now: now)
       try await c.query("UPDATE receipts SET replaced_by = \(draft.id) WHERE id = \(id)", logger: logger)
       try await c.query("UPDATE invoices SET receipt_id = \(draft.id) WHERE id = \(pending.invoice.id)", logger: logger)
       try await AuditLog.append(

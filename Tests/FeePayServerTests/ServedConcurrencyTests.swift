@@ -1,0 +1,208 @@
+import FeePayCore
+import FeePayStore
+import Foundation
+import NIOHTTP1
+import PostgresNIO
+import Testing
+
+/// "Exactly once" against a real `feepay serve` over HTTP, with the production pool size
+/// (16 connections, so up to 16 transactions race, not the 4 of the in-process tests).
+/// Each test also requires that the race really happened: many requests in flight before
+/// the first answer, and, where the design says so, some refused as busy.
+@Suite(.serialized, .timeLimit(.minutes(5))) struct ServedConcurrencyTests {
+  static let burstSize = 64
+
+  /// One key, 64 requests at once: one invoice; every other answer is either the first
+  /// response again, byte for byte, or 409 `idempotency_request_in_progress`. Some round
+  /// must have seen a 409, or the requests did not really overlap.
+  @Test func oneKeyAtOnceCreatesOneInvoice() async throws {
+    try await withServedFeePay { world, served, _ in
+      try await served.warmUp(connections: Self.burstSize)
+      var raced = false
+      for round in 0..<5 where !raced {
+        let dossier = "RACE-\(round)-\(UUID().uuidString.prefix(8))"
+        let body = world.invoiceBody(dossier: dossier)
+        let key = "race-\(dossier)"
+        let (replies, inFlight) = try await burst(Self.burstSize) { _ in
+          try await served.createInvoice(body, key: world.portalKey, idempotencyKey: key)
+        }
+        #expect(inFlight >= 8, "only \(inFlight) requests overlapped")
+        let created = replies.filter { $0.code == 201 }
+        let busy = replies.filter { $0.code == 409 && $0.problemCode == "idempotency_request_in_progress" }
+        #expect(created.count + busy.count == replies.count, "\(Set(replies.map(\.code)))")
+        #expect(created.filter { $0.headers.first(name: "Idempotent-Replayed") != "true" }.count == 1)
+        #expect(Set(created.map(\.bytes)).count == 1, "a replay differed from the first response")
+        #expect(
+          try await world.scalar("SELECT count(*)::int FROM invoices WHERE dossier_code = \(dossier)") == 1)
+        #expect(
+          try await world.scalar(
+            "SELECT count(*)::int FROM audit_log WHERE action = 'invoice.create' AND subject = \(created.first?.json["id"]?.stringValue ?? "")"
+          ) == 1)
+        raced = !busy.isEmpty
+      }
+      #expect(raced, "no round had a request refused as busy: the requests never really raced")
+    }
+  }
+
+  /// The same signed callback 64 times at once: one payment, one journal, one event; every
+  /// other answer is `duplicate` naming that payment.
+  @Test func oneCallbackAtOnceMakesOnePayment() async throws {
+    try await withServedFeePay { world, served, _ in
+      let bank = try await TestBank.hmac(world)
+      try await served.warmUp(connections: Self.burstSize)
+      let invoice = try await served.invoice(world)
+      let body = TestBank.body(paymentCode: invoice.code, amount: invoice.total, txn: "SAME.1", paidAt: Date())
+      let headers = bank.headers(for: body, timestamp: Date())
+      let (replies, inFlight) = try await burst(Self.burstSize) { _ in
+        try await served.send(.POST, "/v1/callbacks/\(bank.code)", raw: body, headers: headers)
+      }
+      #expect(inFlight >= 8, "only \(inFlight) callbacks overlapped")
+      #expect(replies.allSatisfy { $0.code == 200 })
+      let accepted = replies.filter { $0.json["status"] == "accepted" }
+      #expect(accepted.count == 1)
+      #expect(replies.filter { $0.json["status"] == "duplicate" }.count == Self.burstSize - 1)
+      let paymentID = try #require(accepted.first?.json["payment_id"]?.stringValue)
+      #expect(replies.allSatisfy { $0.json["payment_id"]?.stringValue == paymentID })
+      #expect(try await world.scalar("SELECT count(*)::int FROM payments WHERE invoice_id = \(invoice.id)") == 1)
+      #expect(try await world.scalar("SELECT count(*)::int FROM ledger_journals WHERE reference = \(paymentID)") == 1)
+      #expect(
+        try await world.scalar(
+          "SELECT count(*)::int FROM events WHERE subject_id = \(invoice.id) AND type = 'invoice.paid'") == 1)
+      #expect(
+        try await world.scalar("SELECT count(*)::int FROM payment_exceptions WHERE connector_code = \(bank.code)") == 0)
+      // Every delivery is kept as evidence, each with its verdict.
+      #expect(
+        try await world.scalar("SELECT count(*)::int FROM callbacks WHERE connector_code = \(bank.code)")
+          == Self.burstSize)
+    }
+  }
+
+  /// 64 different bank transactions for one invoice at once: one pays it, the other 63 are
+  /// exceptions holding their money in suspense, and the ledger balances.
+  @Test func manyTransactionsForOneInvoicePayItOnce() async throws {
+    try await withServedFeePay { world, served, _ in
+      let bank = try await TestBank.hmac(world)
+      try await served.warmUp(connections: Self.burstSize)
+      let invoice = try await served.invoice(world)
+      let (replies, inFlight) = try await burst(Self.burstSize) { i in
+        try await served.pay(bank, code: invoice.code, amount: invoice.total, txn: "MANY.\(i)")
+      }
+      #expect(inFlight >= 8, "only \(inFlight) callbacks overlapped")
+      #expect(replies.filter { $0.json["status"] == "accepted" }.count == 1)
+      #expect(replies.filter { $0.json["status"] == "exception" }.count == Self.burstSize - 1)
+      #expect(try await world.scalar("SELECT count(*)::int FROM payments WHERE invoice_id = \(invoice.id)") == 1)
+      let suspense = try await world.scalar(
+        "SELECT (sum(credit) - sum(debit))::int FROM ledger_postings WHERE account_code = \("suspense:\(bank.code)")")
+      #expect(Int64(suspense) == invoice.total * Int64(Self.burstSize - 1))
+      #expect(try await world.scalar("SELECT (sum(debit) - sum(credit))::int FROM ledger_postings") == 0)
+    }
+  }
+
+  /// VNPay retries its IPN; 64 copies of one at once confirm the order once (`00`), and the
+  /// rest answer `02` (already confirmed).
+  @Test func oneVNPayIPNAtOnceMakesOnePayment() async throws {
+    try await withServedFeePay { world, served, _ in
+      let gateway = VNPayCallbackTests.Gateway(code: "vnp-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))")
+      try await ConnectorStore(database: world.database, secrets: world.secrets).add(
+        .init(
+          code: gateway.code, kind: .vnpay, secret: gateway.secret, publicKey: nil, tmnCode: gateway.tmn, agencies: []),
+        actor: "test", at: Date())
+      try await served.warmUp(connections: Self.burstSize)
+      let invoice = try await served.invoice(world)
+      let uri = gateway.uri(gateway.ipn(invoice.code, amount: invoice.total, txn: "14000001", at: Date()))
+      let (replies, inFlight) = try await burst(Self.burstSize) { _ in try await served.send(.GET, uri) }
+      #expect(inFlight >= 8, "only \(inFlight) IPNs overlapped")
+      #expect(replies.filter { $0.json["RspCode"] == "00" }.count == 1)
+      #expect(replies.filter { $0.json["RspCode"] == "02" }.count == Self.burstSize - 1)
+      #expect(try await world.scalar("SELECT count(*)::int FROM payments WHERE invoice_id = \(invoice.id)") == 1)
+      #expect(
+        try await world.scalar("SELECT count(*)::int FROM payment_exceptions WHERE connector_code = \(gateway.code)")
+          == 0)
+    }
+  }
+
+  /// A bank's callbacks arrive while the accountant uploads the same day's statement, which
+  /// lists the same transactions: whichever comes first records each payment, the other
+  /// finds it (`duplicate` / `matched`), and no invoice is paid twice.
+  @Test func callbacksRacingTheStatementRecoveryPayEachInvoiceOnce() async throws {
+    try await withServedFeePay { world, served, _ in
+      let bank = try await TestBank.hmac(world)
+      try await served.warmUp(connections: 32)
+      let now = Date()
+      let day = BusinessDate(containing: now)
+      var invoices: [(id: String, code: String, total: Int64)] = []
+      for _ in 0..<30 { invoices.append(try await served.invoice(world)) }
+      var csv = StatementCSV()
+      for (i, invoice) in invoices.enumerated() {
+        csv.add("RACE.\(i)", code: invoice.code, amount: invoice.total, at: now)
+      }
+      let statement = csv.bytes
+      let chosen = invoices
+      let (results, inFlight) = try await burst(chosen.count + 1) { i in
+        if i == chosen.count {
+          return (
+            i,
+            try await served.send(
+              .POST, "/v1/settlements?connector=\(bank.code)&business_date=\(day)", key: world.accountantKey,
+              raw: statement, contentType: "text/csv")
+          )
+        }
+        return (i, try await served.pay(bank, code: chosen[i].code, amount: chosen[i].total, txn: "RACE.\(i)"))
+      }
+      #expect(inFlight >= 8)
+      let upload = try #require(results.first { $0.0 == chosen.count }?.1)
+      let replies = results.filter { $0.0 < chosen.count }.map(\.1)
+      #expect(upload.code == 201, "\(String(decoding: upload.bytes, as: UTF8.self))")
+      let summary = upload.json["summary"]
+      let matched = summary?["matched"]?["count"]?.intValue ?? 0
+      let recovered = summary?["recovered"]?["count"]?.intValue ?? 0
+      #expect(matched + recovered == Int64(chosen.count), "\(String(describing: summary))")
+      let callbacks = replies.filter { $0.code == 200 }
+      #expect(callbacks.count == chosen.count)
+      #expect(callbacks.filter { $0.json["status"] == "accepted" }.count == Int(matched))
+      #expect(callbacks.filter { $0.json["status"] == "duplicate" }.count == Int(recovered))
+      for invoice in chosen {
+        #expect(try await world.scalar("SELECT count(*)::int FROM payments WHERE invoice_id = \(invoice.id)") == 1)
+      }
+      #expect(
+        try await world.scalar("SELECT count(*)::int FROM payment_exceptions WHERE connector_code = \(bank.code)") == 0)
+      #expect(try await world.scalar("SELECT (sum(debit) - sum(credit))::int FROM ledger_postings") == 0)
+    }
+  }
+
+  /// A retry while the first request with its key is really running (a slow insert, made so
+  /// by a trigger in this test's own database) is refused at once with 409 and writes
+  /// nothing; the first then completes, and a later retry replays it.
+  @Test func aRetryWhileTheFirstRequestRunsIsRefused() async throws {
+    try await withServedFeePay { world, served, _ in
+      let dossier = "SLOW-\(UUID().uuidString.prefix(8))"
+      try await world.database.query(
+        """
+        CREATE FUNCTION test_slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.dossier_code LIKE 'SLOW-%' THEN PERFORM pg_sleep(2); END IF; RETURN NEW; END $$
+        """)
+      try await world.database.query(
+        "CREATE TRIGGER test_slow_insert BEFORE INSERT ON invoices FOR EACH ROW EXECUTE FUNCTION test_slow_insert()")
+      let body = world.invoiceBody(dossier: dossier)
+      let key = "slow-\(dossier)"
+      async let first = served.createInvoice(body, key: world.portalKey, idempotencyKey: key)
+      try await waitUntil("the first request is inside its statement") {
+        try await world.scalar(
+          "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()")
+          == 1
+      }
+      let retry = try await served.createInvoice(body, key: world.portalKey, idempotencyKey: key)
+      #expect(retry.code == 409)
+      #expect(retry.problemCode == "idempotency_request_in_progress")
+      let original = try await first
+      #expect(original.code == 201)
+      #expect(original.headers.first(name: "Idempotent-Replayed") == nil)
+      #expect(try await world.scalar("SELECT count(*)::int FROM invoices WHERE dossier_code = \(dossier)") == 1)
+      try await world.database.query("DROP TRIGGER test_slow_insert ON invoices")
+      let later = try await served.createInvoice(body, key: world.portalKey, idempotencyKey: key)
+      #expect(later.code == 201)
+      #expect(later.headers.first(name: "Idempotent-Replayed") == "true")
+      #expect(later.bytes == original.bytes)
+    }
+  }
+}
