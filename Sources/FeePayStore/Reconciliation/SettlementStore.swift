@@ -146,6 +146,18 @@ public struct SettlementStore: Sendable {
     async throws
   {
     let d = day.description
+    // First lock the open invoices the file names, as a callback locks its invoice before
+    // it looks at anything: a callback that committed before is then seen below (matched),
+    // one that comes later waits, then finds its bank transaction claimed by the recovery
+    // (duplicate). Without the lock a callback committing between the categorization and
+    // the recovery made the recovery's payment collide and the whole import fail.
+    try await c.query(
+      """
+      SELECT i.id FROM invoices i
+      WHERE i.status = 'open'
+        AND i.payment_code IN (SELECT payment_code FROM incoming WHERE payment_code IS NOT NULL)
+      ORDER BY i.id FOR UPDATE OF i
+      """, logger: logger)
     // One pass from `incoming` into `settlement_lines`. Debits, reversals and other
     // currencies are listed, never matched; a bank transaction id twice in this file, or
     // already in an earlier statement, is a duplicate; a known transaction (the payment, or
