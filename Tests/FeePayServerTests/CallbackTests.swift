@@ -7,6 +7,26 @@ import PostgresNIO
 import Testing
 
 @Suite(.timeLimit(.minutes(5))) struct CallbackTests {
+  /// A signed event of another type is answered `ignored` and pays nothing.
+  @Test func otherEventTypesAreIgnored() async throws {
+    try await withFeePay { world, client in
+      let bank = try await TestBank.hmac(world)
+      let (id, code, total) = try await world.invoice(client)
+      let body = Array(
+        JSONValue.object([
+          "type": "payment.failed", "timestamp": .string(Timestamp.format(world.clock.now)),
+          "data": ["payment_code": .string(code), "amount": .integer(total), "bank_txn_id": "IGN.1"],
+        ]).jsonText.utf8)
+      let r = try await client.send(.post, "/v1/callbacks/\(bank.code)", raw: body, headers: bank.headers(for: body))
+      #expect(r.status == .ok)
+      #expect(r.json["status"] == "ignored")
+      #expect(try await world.scalar("SELECT count(*)::int FROM payments WHERE invoice_id = \(id)") == 0)
+      #expect(
+        try await world.scalar("SELECT count(*)::int FROM bank_transactions WHERE connector_code = \(bank.code)") == 0)
+      #expect(try await client.send(.get, "/v1/invoices/\(id)", key: world.portalKey).json["status"] == "open")
+    }
+  }
+
   @Test func aVerifiedCallbackPaysTheInvoiceOnceWithEvidenceLedgerEventAndAudit() async throws {
     try await withFeePay { world, client in
       let bank = try await TestBank.hmac(world)

@@ -441,6 +441,38 @@ extension TestClientProtocol {
   }
 }
 
+@Suite(.timeLimit(.minutes(5))) struct AutoRecoveryTests {
+  /// With auto-recovery off, a statement line for a lost callback pays nothing: the invoice
+  /// stays open, no payment, receipt or event is made, and the money is the documented
+  /// `missing_in_feepay` exception for an accountant to apply.
+  @Test func offRecordsNothingAndRaisesTheException() async throws {
+    try await withFeePay(isolated: true) { world, client in
+      world.clock.set(try #require(Timestamp.parse("2026-11-29T12:00:00+07:00")))
+      let bank = try await TestBank.hmac(world)
+      try await ConnectorStore(database: world.database, secrets: world.secrets).setAutoRecovery(
+        code: bank.code, enabled: false, actor: "test", at: world.clock.now)
+      let (id, code, total) = try await world.invoice(client)
+      var csv = StatementCSV()
+      csv.add("LOST.1", code: code, amount: total, at: world.clock.now)
+      let r = try await client.upload(
+        csv.bytes, connector: bank.code, day: BusinessDate(containing: world.clock.now), key: world.accountantKey)
+      #expect(r.status == .created, "\(String(decoding: r.bytes, as: UTF8.self))")
+      #expect(r.json["summary"]?["recovered"]?["count"] == 0)
+      #expect(r.json["summary"]?["missing_in_feepay"]?["count"] == 1)
+      #expect(try await client.send(.get, "/v1/invoices/\(id)", key: world.portalKey).json["status"] == "open")
+      #expect(try await world.scalar("SELECT count(*)::int FROM payments WHERE invoice_id = \(id)") == 0)
+      #expect(try await world.scalar("SELECT count(*)::int FROM events WHERE subject_id = \(id)") == 0)
+      let exceptions = try await world.database.query(
+        "SELECT kind, amount, status FROM payment_exceptions WHERE connector_code = \(bank.code) AND bank_txn_id = 'LOST.1'"
+      ).map { try $0.decode((String, Int64, String).self) }
+      #expect(exceptions.count == 1)
+      #expect(exceptions.first?.0 == "missing_in_feepay")
+      #expect(exceptions.first?.1 == total)
+      #expect(exceptions.first?.2 == "open")
+    }
+  }
+}
+
 @Suite(.timeLimit(.minutes(5))) struct ReconciliationConcurrencyTests {
   /// The same statement uploaded many times at once is imported exactly once.
   @Test func concurrentUploadsOfOneFileImportItOnce() async throws {

@@ -177,6 +177,7 @@ final class Receiver: Sendable {
         metrics = String(decoding: try await client.send(.get, "/metrics").bytes, as: UTF8.self)
       }
       #expect(metricValue(metrics, "feepay_webhook_queue_depth") == 0)
+      #expect(metricValue(metrics, "feepay_webhook_oldest_undelivered_age_seconds") == 0)
     }
   }
 

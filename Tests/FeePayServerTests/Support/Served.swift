@@ -34,22 +34,37 @@ final class ServedFeePay: Sendable {
   }
 
   /// Another `feepay serve` on the same database with the same master key.
-  func another(environment: [String: String] = [:]) async throws -> ServedFeePay {
-    try await Self.start(databaseURL: databaseURL, masterKey: masterKey, environment: environment)
+  func another(environment: [String: String] = [:], receivesSignals: Bool = false) async throws -> ServedFeePay {
+    try await Self.start(
+      databaseURL: databaseURL, masterKey: masterKey, environment: environment, receivesSignals: receivesSignals)
   }
 
   var baseURL: String { "http://127.0.0.1:\(port)" }
 
   /// Starts `feepay serve` against `databaseURL` and waits (at most 60 s) until it is ready.
-  static func start(databaseURL: String, masterKey: String, environment: [String: String] = [:]) async throws
-    -> ServedFeePay
-  {
+  /// A process spawned from the test runner inherits its blocked signal mask, so SIGTERM
+  /// would never arrive; with `receivesSignals` it is started through a two-line Python
+  /// shim that unblocks SIGTERM and SIGINT and then execs `feepay` (same pid).
+  static func start(
+    databaseURL: String, masterKey: String, environment: [String: String] = [:], receivesSignals: Bool = false
+  ) async throws -> ServedFeePay {
     let port = try freeLoopbackPort()
     let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("feepay-served-\(port).log")
     _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
     let process = Process()
-    process.executableURL = CommandLineTests.binary
-    process.arguments = ["serve", "--host", "127.0.0.1", "--port", "\(port)"]
+    let serve = ["serve", "--host", "127.0.0.1", "--port", "\(port)"]
+    if receivesSignals {
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments =
+        [
+          "python3", "-c",
+          "import os, signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT]); os.execv(sys.argv[1], sys.argv[1:])",
+          CommandLineTests.binary.path,
+        ] + serve
+    } else {
+      process.executableURL = CommandLineTests.binary
+      process.arguments = serve
+    }
     var env = ProcessInfo.processInfo.environment
     env["DATABASE_URL"] = databaseURL
     env["FEEPAY_MASTER_KEY"] = masterKey
