@@ -3,18 +3,28 @@
 the same run, on the same machine. See the README's "Performance" section.
 
   scripts/bench [--quick] [--no-build] [--no-micro]
+
+A full run always builds FeePay in release mode first; --quick skips that build when
+.build/release/feepay is newer than every file in Sources/, Package.swift and Package.resolved.
+Each stage's wall-clock time is printed as it ends, and all of them at the end.
 """
 import base64, hashlib, hmac, json, os, platform, random, re, shutil, signal, socket, subprocess, sys, tempfile, time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICK = "--quick" in sys.argv
 DURATION = 3 if QUICK else 20
 CLIENTS = 32
+# The open-loop run keeps more connections than it needs (at 80 % of the peak about 15 are
+# busy at a time), so that a reply that is late does not hold back the requests due after it.
+OPEN_LOOP_CONNECTIONS = 64
+LIMIT_INVOICES = 200000
 RECEIPT_BACKLOG = 2000 if QUICK else 20000
 STATEMENT_LINES = 20000 if QUICK else 1000000
 MASTER_KEY = base64.b64encode(os.urandom(32)).decode()
 HMAC_SECRET = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+STAGES = []
 
 
 def sh(cmd, env=None, capture=True, check=True, **kw):
@@ -26,6 +36,66 @@ def sh(cmd, env=None, capture=True, check=True, **kw):
         sys.stderr.write(f"command failed: {' '.join(cmd)}\n{r.stdout}\n{r.stderr}\n")
         sys.exit(1)
     return r
+
+
+def fail(message):
+    sys.stderr.write(f"BENCHMARK FAILED: {message}\n")
+    sys.exit(1)
+
+
+@contextmanager
+def stage(name):
+    """Times one stage of the run (printed when it ends, even if it fails)."""
+    print(f"[{name}]", flush=True)
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        seconds = time.monotonic() - start
+        STAGES.append({"stage": name, "seconds": round(seconds, 1)})
+        print(f"[{name}] {seconds:.1f} s", flush=True)
+
+
+def print_stages():
+    width = max(len(s["stage"]) for s in STAGES)
+    print("stages (wall clock):")
+    for s in STAGES:
+        print(f"  {s['stage']:<{width}}  {s['seconds']:7.1f} s")
+    print(f"  {'total':<{width}}  {sum(s['seconds'] for s in STAGES):7.1f} s", flush=True)
+
+
+def newest_source():
+    """The latest modification time of Sources/ (files and folders, so a deleted file counts),
+    Package.swift and Package.resolved."""
+    newest = 0.0
+    for path in (f"{ROOT}/Package.swift", f"{ROOT}/Package.resolved"):
+        if os.path.exists(path):
+            newest = max(newest, os.path.getmtime(path))
+    for folder, _, files in os.walk(f"{ROOT}/Sources"):
+        newest = max([newest, os.path.getmtime(folder)] + [os.path.getmtime(os.path.join(folder, f)) for f in files])
+    return newest
+
+
+def build():
+    binary = f"{ROOT}/.build/release/feepay"
+    if "--no-build" in sys.argv:
+        print("not building (--no-build)", flush=True)
+        return
+    if QUICK and os.path.exists(binary) and os.path.getmtime(binary) > newest_source():
+        print(".build/release/feepay is newer than Sources/ and Package.swift: not rebuilding (--quick)", flush=True)
+        return
+    print("building feepay (release)…", flush=True)
+    sh(["swift", "build", "-c", "release", "--product", "feepay"], capture=False, cwd=ROOT)
+
+
+def build_openloop(folder):
+    """bench/openloop.c, the open-loop load generator, compiled with the system C compiler."""
+    cc = next((c for c in ("cc", "gcc", "clang") if shutil.which(c)), None)
+    if cc is None:
+        fail("bench/openloop.c needs a C compiler (apt-get install gcc)")
+    out = os.path.join(folder, "openloop")
+    sh([cc, "-O2", "-o", out, f"{ROOT}/bench/openloop.c"])
+    return out
 
 
 def as_owner(cmd):
@@ -112,13 +182,44 @@ def provision(pg, db):
     return feepay(["key", "create", "--portal", "bench-portal"], pg, db)
 
 
-def pgbench(pg, db, script):
+def seed_limit(pg, db):
+    """The limit database: FeePay's full schema (as `feepay migrate` made it, every index kept,
+    payments_one_per_invoice included), the API key create_invoice.sql checks, the sequence its
+    payment codes come from, and LIMIT_INVOICES open invoices with their lines for
+    accept_callback.sql, whose k-th transaction of client c pays invoice c + 1 + k * CLIENTS:
+    each invoice is paid once, as each of FeePay's callbacks pays its own. (The index used to
+    be dropped because the script paid a random invoice, and two transactions paying the same
+    one broke it.)"""
+    pg.psql(db, f"""
+      CREATE SEQUENCE bench_payment_codes;
+      INSERT INTO api_keys (id, prefix, key_hash, role, portal_code, created_at)
+        VALUES ('key_bench', 'fpk_bench', decode(md5('x') || md5('y'), 'hex'), 'portal', 'bench-portal', now());
+      INSERT INTO invoices (id, portal_code, agency_code, dossier_code, procedure_code, payer_name, currency,
+                            total_amount, payment_code, vietqr, status, expires_at, created_at)
+        SELECT 'inv_b_' || n, 'bench-portal', 'BENCH', 'D', '1', 'An', 'VND', 16000, 'FPB' || lpad(n::text, 8, '0'),
+               'x', 'open', now() + interval '3 days', now() FROM generate_series(1, {LIMIT_INVOICES}) n;
+      INSERT INTO invoice_lines SELECT 'inv_b_' || n, 1, 'LPHT-01', 'x', 2, 8000, 16000 FROM generate_series(1, {LIMIT_INVOICES}) n;""")
+    pg.psql(db, "VACUUM ANALYZE")
+
+
+def pgbench(pg, db, script, written_sql):
+    """One pgbench run of a script; `written_sql` counts the rows a transaction of it writes
+    once (an invoice, a payment), to check afterwards that every transaction did its work."""
+    before = int(pg.psql(db, written_sql))
     r = sh([f"{pg.bin}/pgbench", "-n", "-M", "prepared", "-c", str(CLIENTS), "-j", "2", "-T", str(DURATION), "-r",
-            "-h", "127.0.0.1", "-p", str(pg.port), "-U", "feepay", "-f", f"{ROOT}/bench/pgbench/{script}", db])
+            "-D", f"nclients={CLIENTS}", "-D", "txno=0", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "feepay",
+            "-f", f"{ROOT}/bench/pgbench/{script}", db])
     tps = float(re.search(r"tps = ([0-9.]+)", r.stdout).group(1))
     lat = float(re.search(r"latency average = ([0-9.]+) ms", r.stdout).group(1))
+    processed = int(re.search(r"number of transactions actually processed: (\d+)", r.stdout).group(1))
     failed = re.search(r"number of failed transactions: (\d+)", r.stdout)
-    return {"tps": tps, "latency_avg_ms": lat, "failed": int(failed.group(1)) if failed else 0}
+    failed = int(failed.group(1)) if failed else 0
+    written = int(pg.psql(db, written_sql)) - before
+    if written != processed:  # a transaction that wrote nothing would raise the limit for free
+        fail(f"pgbench {script}: {processed} transactions, but {written} rows written (a database seeded afresh "
+             f"is needed: see the script's header)")
+    return {"tps": tps, "latency_avg_ms": lat, "transactions": processed, "failed": failed, "rows_written": written,
+            "errors": failed + abs(processed - written)}
 
 
 def wrk(url, script, env, duration=None):
@@ -126,6 +227,22 @@ def wrk(url, script, env, duration=None):
     e.update(env)
     r = sh(["wrk", "-t", "2", "-c", str(CLIENTS), "-d", f"{duration or DURATION}s", "--timeout", "10s", "-s",
             f"{ROOT}/bench/wrk/{script}", url], env=e)
+    line = [l for l in r.stdout.splitlines() if l.startswith("BENCH ")][-1]
+    return json.loads(line[6:])
+
+
+def openloop(tool, url, rate, key):
+    """POST /v1/invoices open-loop (bench/openloop.c): `rate` requests a second on a fixed
+    schedule, each with its own Idempotency-Key ({n}), latency from each request's scheduled
+    send time, every reply awaited (up to 10 s)."""
+    body = ('{"agency_code":"BENCH","dossier_code":"D-{n}","procedure_code":"1.001234",'
+            '"payer":{"name":"Nguyễn Văn An","id_number":"079123456789"},'
+            '"lines":[{"fee_code":"LPHT-01","description":"Lệ phí cấp bản sao trích lục hộ tịch","quantity":2,'
+            '"unit_amount":8000}]}')
+    r = sh([tool, "--url", f"{url}/v1/invoices", "--rate", f"{rate:.1f}", "--duration", str(DURATION),
+            "--connections", str(OPEN_LOOP_CONNECTIONS), "--timeout", "10", "-X", "POST",
+            "-H", f"Authorization: Bearer {key}", "-H", "Content-Type: application/json",
+            "-H", "Idempotency-Key: bench-{n}", "--body", body])
     line = [l for l in r.stdout.splitlines() if l.startswith("BENCH ")][-1]
     return json.loads(line[6:])
 
@@ -144,8 +261,9 @@ class Service:
         e.update({"DATABASE_URL": pg.url(db), "FEEPAY_MASTER_KEY": MASTER_KEY, "FEEPAY_MIGRATIONS_DIR": f"{ROOT}/Migrations",
                   "LOG_LEVEL": "warning", "FEEPAY_WEBHOOK_RETRY_SCHEDULE": "1h"})
         e.update(env or {})
+        self.log = f"{pg.dir}/feepay-serve-{self.port}.log"
         self.proc = subprocess.Popen([f"{ROOT}/.build/release/feepay", "serve", "--port", str(self.port)], env=e,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}"
         for _ in range(200):
             try:
@@ -155,6 +273,19 @@ class Service:
             except Exception:
                 time.sleep(0.1)
         raise SystemExit("feepay serve did not become ready")
+
+    def logged_errors(self):
+        """The lines the service logged at level error or worse (its log is one JSON object a
+        line; a line that is not JSON counts if it mentions an error, e.g. a crash)."""
+        errors = []
+        for line in open(self.log, errors="replace"):
+            try:
+                if json.loads(line).get("level") in ("error", "critical"):
+                    errors.append(line.strip())
+            except ValueError:
+                if "error" in line.lower():
+                    errors.append(line.strip())
+        return errors
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -211,72 +342,197 @@ def seed_paid(pg, db, tag, n, day):
     pg.psql(db, "VACUUM ANALYZE invoices, invoice_lines, payments, bank_transactions")
 
 
+def write_statement(path, day, lines):
+    """Yesterday's statement for connector vcb against `lines` payments seed_paid recorded
+    with tag R: 98 % listed as they are, 1 % with another amount, 1 % left out (missing in the
+    bank) and replaced by a transfer FeePay never heard of. Answers the summary FeePay must
+    find: {category: {"count", "amount"}}."""
+    expected = {c: {"count": 0, "amount": 0} for c in ("matched", "amount_mismatch", "missing_in_feepay",
+                                                       "missing_in_bank")}
+
+    def add(category, amount):
+        expected[category]["count"] += 1
+        expected[category]["amount"] += amount
+
+    with open(path, "w") as f:
+        f.write("bank_txn_id,payment_code,amount,currency,paid_at,payer_account,memo\n")
+        for i in range(1, lines + 1):
+            if i % 100 == 0:
+                amount = random.randint(1000, 900000)
+                f.write(f"X.{i},,{amount},VND,{day}T10:15:00+07:00,0071000999999,chuyen khoan {i}\n")
+                add("missing_in_feepay", amount)
+                add("missing_in_bank", 16000)
+                continue
+            amount = 15000 if i % 100 == 1 else 16000
+            f.write(f"R.{i},,{amount},VND,{day}T10:00:00+07:00,0071000999999,chuyen khoan {i}\n")
+            add("matched" if amount == 16000 else "amount_mismatch", amount)
+    return expected
+
+
+def check_baseline_sql():
+    """bench/reconcile_baseline.sql must run FeePay's categorizing INSERT (SettlementStore's
+    `categorize`) word for word, but for its target table and with psql variables for the bound
+    values: stop before measuring if one changed without the other."""
+    def insert(text, head):
+        start = text.find(head)
+        end = text.find(") categorized", start)
+        return None if start < 0 or end < 0 else " ".join(text[start:end].split())
+    swift = insert(open(f"{ROOT}/Sources/FeePayStore/Reconciliation/SettlementStore.swift").read(),
+                   "INSERT INTO settlement_lines (settlement_id, line_no")
+    ours = insert(open(f"{ROOT}/bench/reconcile_baseline.sql").read(), "INSERT INTO bench_lines (settlement_id, line_no")
+    theirs = swift and swift.replace("\\(connector)", ":'connector'").replace("\\(s)", ":'settlement'").replace(
+        "INSERT INTO settlement_lines", "INSERT INTO bench_lines", 1)
+    if not ours or theirs != ours:
+        fail("bench/reconcile_baseline.sql no longer runs the categorizing INSERT of "
+             "Sources/FeePayStore/Reconciliation/SettlementStore.swift: bring the two together")
+
+
+def reconcile_baseline(pg, db, csv_path, day):
+    """bench/reconcile_baseline.sql over the statement (its \\copy reads standard input): the
+    per-category counts and amounts, as FeePay's summary has them."""
+    with open(csv_path) as f:
+        r = sh([f"{pg.bin}/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p",
+                str(pg.port), "-U", "feepay", "-d", db, "-v", "settlement=stl_bench_baseline", "-v", "connector=vcb",
+                "-v", f"day={day}", "-f", f"{ROOT}/bench/reconcile_baseline.sql"], stdin=f)
+    out = {}
+    for line in r.stdout.split():
+        category, count, amount = line.split("|")
+        out[category] = {"count": int(count), "amount": int(amount)}
+    return out
+
+
+def reconcile_summary(text):
+    """`feepay reconcile`'s output: "settlement stl_…: N lines, T VND in credits", then one line
+    per category that has lines: its name, count<TAB>amount."""
+    head = re.search(r"^settlement (\S+): (\d+) lines", text, re.M)
+    if not head:
+        fail(f"cannot read feepay reconcile's output:\n{text}")
+    categories = {c: {"count": int(n), "amount": int(a)}
+                  for c, n, a in re.findall(r"^\s+([a-z_]+)\s+(\d+)\t(-?\d+)\s*$", text, re.M)}
+    return head.group(1), int(head.group(2)), categories
+
+
+def differences(a, b):
+    """The categories whose count or amount differ between two summaries (absent = 0 and 0)."""
+    zero = {"count": 0, "amount": 0}
+    return sorted(c for c in set(a) | set(b) if a.get(c, zero) != b.get(c, zero))
+
+
+def receipt_numbering(pg, db):
+    """(receipts, numbers missing, numbers or invoices twice): numbers are gapless per agency,
+    template, series and year, so each series must hold 1..n, each number and each invoice once."""
+    issued = gaps = duplicates = 0
+    for row in pg.psql(db, """SELECT count(*), count(DISTINCT number), max(number), count(DISTINCT invoice_id)
+                               FROM receipts GROUP BY agency_code, template_symbol, series, year""").splitlines():
+        n, distinct, highest, invoices = (int(x) for x in row.split("|"))
+        issued += n
+        duplicates += (n - distinct) + (n - invoices)
+        gaps += highest - distinct
+    return issued, gaps, duplicates
+
+
 def main():
-    if "--no-build" not in sys.argv:
-        print("building feepay (release)…", flush=True)
-        sh(["swift", "build", "-c", "release", "--product", "feepay"], capture=False, cwd=ROOT)
-    pg = Postgres()
+    with stage("build"):
+        build()
+    scratch = tempfile.mkdtemp(prefix="feepay-bench.")  # the generator, signed callbacks, the statement
+    try:
+        with stage("provisioning: PostgreSQL, open-loop generator"):
+            generator = build_openloop(scratch)
+            pg = Postgres()
+        try:
+            results = run(pg, generator, scratch)
+        finally:
+            pg.stop()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    results["stages"] = list(STAGES)
+    write(results)
+    if "--no-micro" not in sys.argv:
+        with stage("micro-benchmarks"):
+            micro(results["quick"])
+    print_stages()
+
+
+def run(pg, generator, scratch):
     results = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "quick": QUICK,
                "machine": {"cpus": os.cpu_count(), "system": platform.platform(),
                            "postgres": sh([f"{pg.bin}/postgres", "--version"]).stdout.strip()},
-               "settings": dict(Postgres.SETTINGS, clients=CLIENTS, duration_s=DURATION), "scenarios": []}
+               "settings": dict(Postgres.SETTINGS, clients=CLIENTS, duration_s=DURATION,
+                                open_loop_connections=OPEN_LOOP_CONNECTIONS), "scenarios": []}
     print("PostgreSQL settings:", json.dumps(Postgres.SETTINGS), flush=True)
-    try:
-        # The limit: the very statements FeePay runs, through pgbench.
-        provision(pg, "feepay_limit")
-        pg.psql("feepay_limit", """
-          DROP INDEX payments_one_per_invoice;
-          CREATE SEQUENCE bench_payment_codes;
-          INSERT INTO api_keys (id, prefix, key_hash, role, portal_code, created_at)
-            VALUES ('key_bench', 'fpk_bench', decode(md5('x') || md5('y'), 'hex'), 'portal', 'bench-portal', now());
-          INSERT INTO invoices (id, portal_code, agency_code, dossier_code, procedure_code, payer_name, currency,
-                                total_amount, payment_code, vietqr, status, expires_at, created_at)
-            SELECT 'inv_b_' || n, 'bench-portal', 'BENCH', 'D', '1', 'An', 'VND', 16000, 'FPB' || lpad(n::text, 8, '0'),
-                   'x', 'open', now() + interval '3 days', now() FROM generate_series(1, 200000) n;
-          INSERT INTO invoice_lines SELECT 'inv_b_' || n, 1, 'LPHT-01', 'x', 2, 8000, 16000 FROM generate_series(1, 200000) n;""")
-        pg.psql("feepay_limit", "VACUUM ANALYZE")
-        limit_invoice = pgbench(pg, "feepay_limit", "create_invoice.sql")
-        limit_callback = pgbench(pg, "feepay_limit", "accept_callback.sql")
-        print("pgbench:", json.dumps({"create_invoice": limit_invoice, "accept_callback": limit_callback}), flush=True)
+    check_baseline_sql()
 
-        # FeePay over HTTP, driven by wrk from another process.
+    # The limit: the very statements FeePay runs, through pgbench, on FeePay's schema.
+    with stage("provisioning: limit database"):
+        provision(pg, "feepay_limit")
+        seed_limit(pg, "feepay_limit")
+    with stage("limit: pgbench create_invoice.sql"):
+        limit_invoice = pgbench(pg, "feepay_limit", "create_invoice.sql", "SELECT count(*) FROM invoices")
+    with stage("limit: pgbench accept_callback.sql"):
+        limit_callback = pgbench(pg, "feepay_limit", "accept_callback.sql", "SELECT count(*) FROM payments")
+    print("pgbench:", json.dumps({"create_invoice": limit_invoice, "accept_callback": limit_callback}), flush=True)
+
+    # FeePay over HTTP, driven by wrk (and the open-loop generator) from another process.
+    with stage("provisioning: feepay database and service"):
         key = provision(pg, "feepay")
         service = Service(pg, "feepay", {"FEEPAY_RECEIPT_INTERVAL_MS": "0"})
-        try:
+    try:
+        with stage("POST /v1/invoices (wrk, flat out)"):
             create = wrk(service.url, "create_invoice.lua", {"FEEPAY_KEY": key})
             create["rss_mb"] = rss_peak_mb(service.proc.pid)
-            # The latency goal is stated at 80 % of the peak rate: pace each connection so that
-            # the 32 of them together offer that rate (calibrated by a short probe).
-            target = 0.8 * create["rps"]
-            pause = CLIENTS * 1000 / target
-            probe = wrk(service.url, "create_invoice.lua", {"FEEPAY_KEY": key, "FEEPAY_WRK_DELAY_MS": str(round(pause))},
-                        duration=2)
-            cycle_overhead = max(0.0, CLIENTS * 1000 / max(probe["rps"], 1) - round(pause))
-            pause = max(1, round(CLIENTS * 1000 / target - cycle_overhead))
-            paced = wrk(service.url, "create_invoice.lua", {"FEEPAY_KEY": key, "FEEPAY_WRK_DELAY_MS": str(pause)})
+        # The latency goal is stated at 80 % of the peak rate, offered open-loop: requests on a
+        # fixed schedule whatever the replies do, latency from each one's scheduled time.
+        with stage("POST /v1/invoices (open-loop, 80 % of peak)"):
+            time.sleep(1)  # the requests wrk left in flight when it stopped
+            before = int(pg.psql("feepay", "SELECT count(*) FROM invoices"))
+            paced = openloop(generator, service.url, 0.8 * create["rps"], key)
+            # The generator waits for every reply: each 201 is one invoice, and nothing else is.
+            paced["invoices_created"] = int(pg.psql("feepay", "SELECT count(*) FROM invoices")) - before
+            if paced["invoices_created"] != paced["ok"]:
+                print(f"WARNING: open-loop: {paced['ok']} replies 2xx, {paced['invoices_created']} invoices created",
+                      flush=True)
             paced["rss_mb"] = rss_peak_mb(service.proc.pid)
             paced["share_of_peak"] = paced["rps"] / create["rps"]
+            print("open-loop:", json.dumps(paced), flush=True)
+        with stage("POST /v1/callbacks (wrk)"):
             invoice = pg.psql("feepay", "SELECT id FROM invoices ORDER BY created_at LIMIT 1")
-            path = os.path.join(tempfile.gettempdir(), "feepay-bench-callbacks.tsv")
-            signed_callbacks(pg, "feepay", path)
+            path = os.path.join(scratch, "callbacks.tsv")
+            signed = signed_callbacks(pg, "feepay", path)
+            before = int(pg.psql("feepay", "SELECT count(*) FROM payments"))
             callback = wrk(service.url, "callback.lua", {"FEEPAY_CALLBACKS": path})
             callback["rss_mb"] = rss_peak_mb(service.proc.pid)
+            time.sleep(1)  # the requests wrk left in flight when it stopped
+            # Only an accepted callback is a payment: throughput counts those, and every other
+            # reply (duplicate, exception, HTTP error) or socket error is an error.
+            callback["replies"], callback["signed"] = callback["requests"], signed
+            callback["errors"] = callback["socket_errors"] + callback["replies"] - callback["accepted"]
+            callback["rps"] = callback["accepted"] / callback["seconds"]
+            callback["payments_recorded"] = int(pg.psql("feepay", "SELECT count(*) FROM payments")) - before
+            # wrk stops with up to one request in flight per connection: FeePay may have
+            # committed those payments without wrk reading the reply.
+            unanswered = callback["payments_recorded"] - callback["accepted"]
+            if not 0 <= unanswered <= CLIENTS:
+                fail(f"callbacks: {callback['accepted']} accepted replies, but {callback['payments_recorded']} "
+                     f"payments recorded (at most {CLIENTS} may be in flight when wrk stops)")
+            print("callbacks:", json.dumps(callback), flush=True)
+        with stage("GET /v1/invoices/{id} (wrk)"):
             get = wrk(service.url, "get_invoice.lua", {"FEEPAY_KEY": key, "FEEPAY_INVOICE": invoice})
             get["rss_mb"] = rss_peak_mb(service.proc.pid)
-        finally:
-            service.stop()
-        results["scenarios"] += [
-            {"name": "POST /v1/invoices", **create, "limit_tps": limit_invoice["tps"],
-             "ratio": create["rps"] / limit_invoice["tps"]},
-            {"name": f"POST /v1/invoices at {paced['share_of_peak']:.0%} of peak", **paced, "limit_tps": None,
-             "ratio": None},
-            {"name": "POST /v1/callbacks (HMAC)", **callback, "limit_tps": limit_callback["tps"],
-             "ratio": callback["rps"] / limit_callback["tps"]},
-            {"name": "GET /v1/invoices/{id}", **get, "limit_tps": None, "ratio": None},
-        ]
+    finally:
+        service.stop()
+    results["scenarios"] += [
+        {"name": "POST /v1/invoices", **create, "limit_tps": limit_invoice["tps"],
+         "limit_errors": limit_invoice["errors"], "ratio": create["rps"] / limit_invoice["tps"]},
+        {"name": f"POST /v1/invoices open-loop, offered 80% of peak ({paced['target_rps']:.0f}/s)", **paced,
+         "limit_tps": None, "ratio": None},
+        {"name": "POST /v1/callbacks (HMAC), accepted", **callback, "limit_tps": limit_callback["tps"],
+         "limit_errors": limit_callback["errors"], "ratio": callback["rps"] / limit_callback["tps"]},
+        {"name": "GET /v1/invoices/{id}", **get, "limit_tps": None, "ratio": None},
+    ]
 
-        # Receipts: a backlog of paid invoices, issued by the running service. The invoices
-        # the callbacks paid come first; seeded ones make up the rest of the backlog.
+    # Receipts: a backlog of paid invoices, issued by the running service. The invoices
+    # the callbacks paid come first; seeded ones make up the rest of the backlog.
+    with stage("receipts: seed backlog"):
         hanoi_today = datetime.fromtimestamp(time.time() + 7 * 3600, tz=timezone.utc).strftime("%Y-%m-%d")
         paid = int(pg.psql("feepay", "SELECT count(*) FROM invoices WHERE status = 'paid' AND receipt_id IS NULL"))
         if paid < RECEIPT_BACKLOG:
@@ -286,6 +542,7 @@ def main():
         if paid > backlog:
             pg.psql("feepay", f"""UPDATE invoices SET receipt_id = 'skip' WHERE id IN (
                 SELECT id FROM invoices WHERE status = 'paid' AND receipt_id IS NULL ORDER BY paid_at DESC, id LIMIT {paid - backlog})""")
+    with stage("receipts: issue backlog"):
         start = time.monotonic()
         service = Service(pg, "feepay", {"FEEPAY_RECEIPT_INTERVAL_MS": "50"})
         try:
@@ -295,50 +552,61 @@ def main():
             rss = rss_peak_mb(service.proc.pid)
         finally:
             service.stop()
-        numbers = pg.psql("feepay", "SELECT count(*) || ',' || coalesce(min(number), 0) || ',' || coalesce(max(number), 0) FROM receipts")
-        n, lo, hi = (int(x) for x in numbers.split(","))
-        results["scenarios"].append({"name": "receipts (backlog)", "requests": n, "seconds": elapsed, "rps": n / elapsed,
-                                     "gapless": n == backlog and lo == 1 and hi == n, "rss_mb": rss, "limit_tps": None,
-                                     "ratio": None, "p50_ms": None, "p99_ms": None, "errors": 0})
+        log_errors = service.logged_errors()
+    issued, gaps, duplicates = receipt_numbering(pg, "feepay")
+    receipts = {"name": "receipts (backlog)", "requests": issued, "seconds": elapsed, "rps": issued / elapsed,
+                "gapless": gaps == 0 and duplicates == 0, "gaps": gaps, "duplicates": duplicates,
+                "unissued": backlog - issued, "log_errors": len(log_errors), "rss_mb": rss, "limit_tps": None,
+                "ratio": None, "p50_ms": None, "p99_ms": None,
+                "errors": abs(backlog - issued) + gaps + duplicates + len(log_errors)}
+    results["scenarios"].append(receipts)
+    print("receipts:", json.dumps(receipts), flush=True)
+    for line in log_errors[:5]:
+        print("  feepay serve logged:", line[:300], flush=True)
+    if not receipts["gapless"]:
+        fail(f"receipt numbers are not gapless: {gaps} missing, {duplicates} duplicated")
 
-        # Reconciliation: yesterday's statement for the connector, against \copy plus the same
-        # categorization SQL. FeePay recorded STATEMENT_LINES payments that day; the bank lists
-        # 98 % of them as they are, 1 % with another amount, leaves 1 % out (missing in the
-        # bank), and adds 1 % FeePay never heard of.
+    # Reconciliation: yesterday's statement for the connector, against psql's \copy plus the
+    # same categorization SQL (bench/reconcile_baseline.sql). Both must find the same counts
+    # and amounts per category, and the ones the statement was written to have.
+    with stage("reconcile: seed payments and write the statement"):
         day = datetime.fromtimestamp(time.time() + 7 * 3600 - 86400, tz=timezone.utc).strftime("%Y-%m-%d")
         seed_paid(pg, "feepay", "R", STATEMENT_LINES, day)
-        csv_path = os.path.join(tempfile.gettempdir(), "feepay-bench-statement.csv")
-        with open(csv_path, "w") as f:
-            f.write("bank_txn_id,payment_code,amount,currency,paid_at,payer_account,memo\n")
-            for i in range(1, STATEMENT_LINES + 1):
-                if i % 100 == 0:
-                    f.write(f"X.{i},,{random.randint(1000, 900000)},VND,{day}T10:15:00+07:00,0071000999999,chuyen khoan {i}\n")
-                    continue
-                amount = 15000 if i % 100 == 1 else 16000
-                f.write(f"R.{i},,{amount},VND,{day}T10:00:00+07:00,0071000999999,chuyen khoan {i}\n")
+        csv_path = os.path.join(scratch, "statement.csv")
+        expected = write_statement(csv_path, day, STATEMENT_LINES)
+        pg.psql("feepay", "CHECKPOINT")
+    # The baseline runs first: FeePay's import would make every line of the file a duplicate
+    # of an earlier statement for it (the baseline writes its own table, bench_lines).
+    with stage("reconcile: baseline (psql \\copy + categorization SQL)"):
         start = time.monotonic()
-        summary = feepay(["reconcile", "--connector", "vcb", "--date", day, csv_path], pg, "feepay")
-        service_seconds = time.monotonic() - start
-        start = time.monotonic()
-        pg.psql("feepay", "CREATE TABLE bench_stmt (bank_txn_id text, payment_code text, amount bigint, currency text, paid_at timestamptz, payer_account text, memo text, category text)")
-        sh([f"{pg.bin}/psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "feepay", "-d", "feepay", "-c",
-            f"\\copy bench_stmt (bank_txn_id, payment_code, amount, currency, paid_at, payer_account, memo) FROM '{csv_path}' WITH (FORMAT csv, HEADER true)"])
-        baseline = pg.psql("feepay", open(f"{ROOT}/bench/reconcile_baseline.sql").read().replace(":'day'", f"'{day}'"))
+        baseline = reconcile_baseline(pg, "feepay", csv_path, day)
         baseline_seconds = time.monotonic() - start
-        results["scenarios"].append({"name": f"reconcile {STATEMENT_LINES} lines", "requests": STATEMENT_LINES,
-                                     "seconds": service_seconds, "rps": STATEMENT_LINES / service_seconds,
-                                     "limit_tps": STATEMENT_LINES / baseline_seconds,
-                                     "ratio": baseline_seconds / service_seconds, "p50_ms": None, "p99_ms": None,
-                                     "errors": 0, "rss_mb": None, "baseline_seconds": baseline_seconds,
-                                     "summary": summary, "baseline_categories": baseline})
-        print("reconcile:", json.dumps({"feepay_s": service_seconds, "baseline_s": baseline_seconds,
-                                        "summary": summary, "baseline": baseline}), flush=True)
-    finally:
-        pg.stop()
-
-    write(results)
-    if "--no-micro" not in sys.argv:
-        micro(results["quick"])
+        # Leave nothing of the baseline's writes for autovacuum to do while FeePay runs.
+        pg.psql("feepay", "VACUUM ANALYZE bench_lines")
+        pg.psql("feepay", "CHECKPOINT")
+    with stage("reconcile: feepay reconcile"):
+        start = time.monotonic()
+        output = feepay(["reconcile", "--connector", "vcb", "--date", day, csv_path], pg, "feepay")
+        service_seconds = time.monotonic() - start
+    settlement, line_count, summary = reconcile_summary(output)
+    print("reconcile:", json.dumps({"feepay_s": service_seconds, "baseline_s": baseline_seconds,
+                                    "feepay": summary, "baseline": baseline, "expected": expected}), flush=True)
+    unaccounted = abs(STATEMENT_LINES - line_count) + abs(
+        STATEMENT_LINES - sum(b["count"] for c, b in summary.items() if c != "missing_in_bank"))
+    if differences(summary, baseline):
+        fail(f"reconciliation: FeePay's summary and the baseline differ in {', '.join(differences(summary, baseline))}"
+             f"\n  feepay:   {json.dumps(summary, sort_keys=True)}\n  baseline: {json.dumps(baseline, sort_keys=True)}")
+    if differences(summary, expected):
+        fail(f"reconciliation: FeePay and the baseline agree, but not with the statement as written, in "
+             f"{', '.join(differences(summary, expected))}\n  found:    {json.dumps(summary, sort_keys=True)}"
+             f"\n  expected: {json.dumps(expected, sort_keys=True)}")
+    results["scenarios"].append({"name": f"reconcile {STATEMENT_LINES} lines", "requests": STATEMENT_LINES,
+                                 "seconds": service_seconds, "rps": STATEMENT_LINES / service_seconds,
+                                 "limit_tps": STATEMENT_LINES / baseline_seconds, "limit_errors": 0,
+                                 "ratio": baseline_seconds / service_seconds, "p50_ms": None, "p99_ms": None,
+                                 "errors": unaccounted, "rss_mb": None, "baseline_seconds": baseline_seconds,
+                                 "settlement": settlement, "summary": summary, "baseline_categories": baseline})
+    return results
 
 
 def micro(quick):
@@ -363,12 +631,13 @@ def fmt(v, spec):
 
 
 def write(results):
-    header = "| scenario | req/s | p50 ms | p99 ms | errors | peak RSS MiB | limit (pgbench tps) | ratio |"
-    rows = [header, "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    header = ("| scenario | req/s | p50 ms | p99 ms | errors | peak RSS MiB | limit (pgbench tps) | limit failed "
+              "| ratio |")
+    rows = [header, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in results["scenarios"]:
         rows.append(f"| {s['name']} | {fmt(s['rps'], '.0f')} | {fmt(s.get('p50_ms'), '.2f')} | {fmt(s.get('p99_ms'), '.2f')} | "
-                    f"{s.get('errors', 0)} | {fmt(s.get('rss_mb'), '.0f')} | {fmt(s.get('limit_tps'), '.0f')} | "
-                    f"{fmt(s.get('ratio'), '.0%')} |")
+                    f"{s['errors']} | {fmt(s.get('rss_mb'), '.0f')} | {fmt(s.get('limit_tps'), '.0f')} | "
+                    f"{fmt(s.get('limit_errors'), 'd')} | {fmt(s.get('ratio'), '.0%')} |")
     table = "\n".join(rows)
     print(table)
     os.makedirs(f"{ROOT}/bench", exist_ok=True)
@@ -378,7 +647,14 @@ def write(results):
         f.write(f"# FeePay benchmark{' (quick)' if results['quick'] else ''}\n\n")
         f.write(f"{results['date']} · {results['machine']['cpus']} CPUs · {results['machine']['system']} · "
                 f"{results['machine']['postgres']}\n\n")
-        f.write(f"PostgreSQL: {json.dumps(results['settings'])}\n\n{table}\n")
+        f.write(f"PostgreSQL: {json.dumps(results['settings'])}\n\n{table}\n\n")
+        f.write("Errors count every failed request, every reply that is not the scenario's success (for callbacks: "
+                "anything but `accepted`, which alone counts as throughput), unissued or misnumbered receipts, and "
+                "unaccounted statement lines; limit failed counts pgbench's failed transactions and any that did "
+                "not write their row. The open-loop row offers requests on a fixed schedule and measures each "
+                "one's latency from its scheduled time (bench/openloop.c).\n")
+        stages = ", ".join(f"{s['stage']} {s['seconds']:.0f} s" for s in results.get("stages", []))
+        f.write(f"\nStages (wall clock): {stages}.\n")
 
 
 if __name__ == "__main__":

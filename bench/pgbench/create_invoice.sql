@@ -4,13 +4,19 @@
 -- running, or if the API key was revoked), then the invoice, its lines and the audit entry,
 -- with the ~1 kB response stored with the key. Run with pgbench -M prepared.
 -- (pgbench replaces :name in the text, so literals that contain a colon are split.)
--- Payment codes come from a sequence: FeePay retries a colliding random code, pgbench cannot.
-SELECT 'k' || md5(random()::text || :client_id) AS ikey, 'inv_' || substr(md5(random()::text), 1, 26) AS iid, 'FQ' || lpad(nextval('bench_payment_codes')::text, 9, '0') AS pcode \gset
+--
+-- One round trip per transaction, as FeePay's: the values FeePay computes before it sends the
+-- statement are made without asking the server. The idempotency key comes from pgbench's own
+-- random numbers (\set costs no round trip; it reaches the statement as a bound parameter, as
+-- FeePay's does); the invoice id is made inside the statement, time-ordered like FeePay's
+-- UUIDv7 ids (milliseconds first, then random); the payment code comes from a sequence inside
+-- the statement: FeePay retries a colliding random code, pgbench cannot.
+\set r random(1, 999999999999999999)
 WITH running AS (
-  SELECT NOT pg_try_advisory_xact_lock(hashtextextended('bench-portal' || ' ' || :ikey::text, 0)) AS busy
+  SELECT NOT pg_try_advisory_xact_lock(hashtextextended('bench-portal' || ' ' || ('bench-' || :client_id::int || '-' || :r::bigint), 0)) AS busy
 ), claim AS (
   INSERT INTO idempotency_keys AS k (portal_code, key, request_hash, status, response_status, response_body, created_at, locked_at)
-  SELECT 'bench-portal', :ikey::text, sha256(convert_to(:ikey::text, 'UTF8')), 'completed', 201, convert_to(repeat('x', 1000), 'UTF8'), now(), now()
+  SELECT 'bench-portal', 'bench-' || :client_id::int || '-' || :r::bigint, sha256(convert_to('bench-' || :client_id::int || '-' || :r::bigint, 'UTF8')), 'completed', 201, convert_to(repeat('x', 1000), 'UTF8'), now(), now()
   FROM running
   WHERE NOT running.busy AND EXISTS (SELECT 1 FROM api_keys WHERE id = 'key_bench' AND revoked_at IS NULL)
   ON CONFLICT (portal_code, key) DO UPDATE
@@ -23,8 +29,9 @@ WITH running AS (
   INSERT INTO invoices (id, portal_code, agency_code, dossier_code, procedure_code, payer_name, payer_id_number,
                         payer_email, payer_phone, currency, total_amount, payment_code, vietqr, status, expires_at,
                         created_at, metadata)
-  SELECT :iid::text, 'bench-portal', 'BENCH', '000.00.12.H29-261129-0001', '1.001234', 'Nguyễn Văn An', '079123456789',
-         NULL, NULL, 'VND', 16000, :pcode::text,
+  SELECT 'inv_' || lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0') || substr(md5(random()::text), 1, 14),
+         'bench-portal', 'BENCH', '000.00.12.H29-261129-0001', '1.001234', 'Nguyễn Văn An', '079123456789',
+         NULL, NULL, 'VND', 16000, 'FQ' || lpad(nextval('bench_payment_codes')::text, 9, '0'),
          '00020101021238570010A00000072701270006970436011300710001234560208QRIBFTTA53037045405160005802VN62300111FP79X3RNNRZ0811FP79X3RNNRZ6304173C',
          'open', now() + interval '72 hours', now(), '{}'::jsonb
   FROM claim
@@ -37,7 +44,7 @@ WITH running AS (
 ), audit AS (
   INSERT INTO audit_log (at, actor, action, subject, summary)
   SELECT now(), ('key' || ':' || 'fpk_bench'), 'invoice.create', invoice.id,
-         jsonb_build_object('agency', 'BENCH', 'dossier_code', '000.00.12.H29-261129-0001', 'total_amount', 16000, 'idempotency_key', :ikey::text)
+         jsonb_build_object('agency', 'BENCH', 'dossier_code', '000.00.12.H29-261129-0001', 'total_amount', 16000, 'idempotency_key', 'bench-' || :client_id::int || '-' || :r::bigint)
   FROM invoice
 )
 SELECT (SELECT count(*) FROM claim)::int, (SELECT busy FROM running),
