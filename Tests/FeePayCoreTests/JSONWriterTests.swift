@@ -59,8 +59,9 @@ import Testing
       "": "", "f": "Zg", "fo": "Zm8", "foo": "Zm9v", "foob": "Zm9vYg", "fooba": "Zm9vYmE", "foobar": "Zm9vYmFy",
     ]
     for (text, expected) in vectors { #expect(Base64URL.encode(Array(text.utf8)) == expected) }
+    var rng = SeededRandom()
     for length in 0..<64 {
-      let bytes = (0..<length).map { _ in UInt8.random(in: 0...255) }
+      let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
       let reference = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
         .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
       #expect(Base64URL.encode(bytes) == reference)
