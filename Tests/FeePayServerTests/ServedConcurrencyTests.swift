@@ -190,6 +190,73 @@ import Testing
     }
   }
 
+  /// One invoice cancelled 64 times at once: one `200`, the rest `409 invoice_not_open`, one
+  /// event and one audit entry.
+  @Test func oneInvoiceCancelledAtOnceChangesOnce() async throws {
+    try await withServedFeePay { world, served, _ in
+      try await served.warmUp(connections: Self.burstSize)
+      let invoice = try await served.invoice(world)
+      let (replies, inFlight) = try await burst(Self.burstSize) { _ in
+        try await served.send(.POST, "/v1/invoices/\(invoice.id)/cancel", key: world.portalKey)
+      }
+      #expect(inFlight >= 8, "only \(inFlight) cancels overlapped")
+      #expect(replies.filter { $0.code == 200 }.count == 1)
+      #expect(replies.filter { $0.code == 409 && $0.problemCode == "invoice_not_open" }.count == Self.burstSize - 1)
+      #expect(try await world.scalar("SELECT count(*)::int FROM events WHERE subject_id = \(invoice.id)") == 1)
+      #expect(
+        try await world.scalar(
+          "SELECT count(*)::int FROM audit_log WHERE subject = \(invoice.id) AND action = 'invoice.cancel'") == 1)
+    }
+  }
+
+  /// One statement uploaded 16 times at once is imported once (the rest `409`), and its
+  /// recovered payment and its exception exist once.
+  @Test func oneStatementUploadedAtOnceImportsOnce() async throws {
+    try await withServedFeePay { world, served, _ in
+      let bank = try await TestBank.hmac(world)
+      try await served.warmUp(connections: 16)
+      let invoice = try await served.invoice(world)
+      let now = Date()
+      var csv = StatementCSV()
+      csv.add("ONCE.1", code: invoice.code, amount: invoice.total, at: now)
+      csv.add("ONCE.2", amount: 777, at: now)
+      let statement = csv.bytes
+      let day = BusinessDate(containing: now)
+      let (replies, inFlight) = try await burst(16) { _ in
+        try await served.send(
+          .POST, "/v1/settlements?connector=\(bank.code)&business_date=\(day)", key: world.accountantKey,
+          raw: statement, contentType: "text/csv")
+      }
+      #expect(inFlight >= 4, "only \(inFlight) uploads overlapped")
+      #expect(replies.filter { $0.code == 201 }.count == 1)
+      #expect(replies.filter { $0.code == 409 }.count == 15, "\(replies.map(\.code))")
+      #expect(try await world.scalar("SELECT count(*)::int FROM settlements WHERE connector_code = \(bank.code)") == 1)
+      #expect(try await world.scalar("SELECT count(*)::int FROM payments WHERE invoice_id = \(invoice.id)") == 1)
+      #expect(try await world.scalar("SELECT count(*)::int FROM payment_exceptions WHERE bank_txn_id = 'ONCE.2'") == 1)
+    }
+  }
+
+  /// One exception resolved by 16 requests at once is resolved, and posted, once.
+  @Test func oneExceptionResolvedAtOncePostsOnce() async throws {
+    try await withServedFeePay { world, served, _ in
+      let bank = try await TestBank.hmac(world)
+      try await served.warmUp(connections: 16)
+      let id = try #require(
+        try await served.pay(bank, code: "FP000000004", amount: 900).json["exception_id"]?.stringValue)
+      let (replies, inFlight) = try await burst(16) { _ in
+        try await served.send(
+          .POST, "/v1/exceptions/\(id)/resolve", key: world.accountantKey,
+          json: ["action": "refund", "note": "returned"])
+      }
+      #expect(inFlight >= 4, "only \(inFlight) resolutions overlapped")
+      #expect(replies.filter { $0.code == 200 }.count == 1)
+      #expect(replies.filter { $0.code == 409 }.count == 15, "\(replies.map(\.code))")
+      #expect(
+        try await world.scalar(
+          "SELECT count(*)::int FROM ledger_journals WHERE reference = \(id) AND kind = 'exception.refund'") == 1)
+    }
+  }
+
   /// A retry while the first request with its key is really running (a slow insert, made so
   /// by a trigger in this test's own database) is refused at once with 409 and writes
   /// nothing; the first then completes, and a later retry replays it.
