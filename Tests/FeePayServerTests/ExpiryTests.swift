@@ -56,7 +56,8 @@ import Testing
       for i in 0..<120 {
         _ = try await invoices.create(
           draft, portalCode: world.portal, actor: "test",
-          idempotency: IdempotencyRequest(key: "k\(i)", requestHash: [UInt8(i)]), now: clock.now)
+          idempotency: IdempotencyRequest(key: "k\(i)", requestHash: [UInt8(i)]), now: clock.now
+        ) { _ in StoredResponse.Content(status: 201, body: Array("{}".utf8)) }
       }
       clock.advance(by: 61)
       let counts = try await withThrowingTaskGroup(of: Int.self) { sweeps in

@@ -100,7 +100,10 @@ struct InvoiceRoutes: Sendable {
     do {
       stored = try await invoices.create(
         draft, portalCode: portal, keyID: principal.keyID, actor: principal.actor,
-        idempotency: IdempotencyRequest(key: key, requestHash: Array(hasher.finalize())), now: now)
+        idempotency: IdempotencyRequest(key: key, requestHash: Array(hasher.finalize())), now: now
+      ) { invoice in
+        StoredResponse.Content(status: Int(HTTPResponse.Status.created.code), body: presenter.json(invoice, now: now))
+      }
     } catch let error as FeePayError where error.code == .unauthenticated {
       authenticator.forget(request)
       throw error

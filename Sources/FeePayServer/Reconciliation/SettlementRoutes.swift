@@ -156,12 +156,12 @@ struct SettlementRoutes: Sendable {
     let body = try JSONValue.parse(try await request.jsonBody(limit: context.maxUploadSize))
     guard case .object = body else { throw FeePayError(.malformedRequest, "The request body must be a JSON object.") }
     var errors: [FieldError] = []
-    let action = body["action"]?.stringValue.flatMap(SettlementStore.Action.init(rawValue:))
+    let action = body["action"]?.stringValue.flatMap(ResolutionAction.init(rawValue:))
     if action == nil {
       errors.append(
         FieldError(
           pointer: "/action",
-          "must be one of \(SettlementStore.Action.allCases.map(\.rawValue).joined(separator: ", "))"))
+          "must be one of \(ResolutionAction.allCases.map(\.rawValue).joined(separator: ", "))"))
     }
     let note = body["note"]?.stringValue?.nfc.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
     if note.isEmpty || note.count > 1000 || note.containsControlCharacters {
@@ -169,10 +169,30 @@ struct SettlementRoutes: Sendable {
     }
     guard errors.isEmpty, let action else { throw FeePayError.validation(errors) }
     guard IDGenerator.isWellFormed(id, kind: .exception) else { throw FeePayError.notFound("exception") }
-    let resolved = try await settlements.resolve(
-      id: id, action: action, invoiceID: body["invoice_id"]?.stringValue, note: note, actor: principal.actor,
-      now: clock.now)
-    return .encoded(resolved)
+    do {
+      let resolved = try await settlements.resolve(
+        id: id, action: action, invoiceID: body["invoice_id"]?.stringValue, note: note, actor: principal.actor,
+        now: clock.now)
+      return .encoded(resolved)
+    } catch let refusal as ResolveRefusal {
+      throw Self.problem(refusal)
+    }
+  }
+
+  /// A refused resolution as the client sees it: which member of its request is concerned.
+  static func problem(_ refusal: ResolveRefusal) -> FeePayError {
+    switch refusal {
+    case .notApplicable(let kind, let action):
+      FeePayError(
+        .validationFailed, "\(action.rawValue) does not apply to a \(kind.rawValue) exception.",
+        errors: [FieldError(pointer: "/action", "does not apply to \(kind.rawValue)")])
+    case .invoiceRequired:
+      FeePayError.validation([FieldError(pointer: "/invoice_id", "is required for apply_to_invoice")])
+    case .amountDiffers(let held, let total):
+      FeePayError(
+        .validationFailed, "The exception holds \(held) but the invoice is for \(total).",
+        errors: [FieldError(pointer: "/invoice_id", "the invoice's total differs from the amount held")])
+    }
   }
 
   func close(_ request: Request, _ context: AppRequestContext) async throws -> Response {

@@ -128,9 +128,9 @@ public final class Database: Sendable {
       switch error.code {
       case .server:
         switch error.serverInfo?[.sqlState] {
-        case "23505":
+        case SQLState.uniqueViolation:
           return FeePayError(.conflict, "That object already exists.")
-        case "P0001" where error.serverInfo?[.message]?.contains("is closed") == true:
+        case SQLState.dayClosed:
           return FeePayError(.dayClosed, "That business day is closed; nothing dated on it can change.")
         case "40001", "40P01":
           return FeePayError(.unavailable, "The database was busy; nothing was changed. Retry the request.")
@@ -146,6 +146,40 @@ public final class Database: Sendable {
       }
     }
     return error
+  }
+
+  /// Runs one prepared statement on a pooled connection, outside an explicit transaction,
+  /// and answers its first row; `nil` when the statement broke the unique constraint
+  /// `collidingOn` (a collision the caller resolves by trying again with new values, such as
+  /// a random code already taken). Every other error comes out translated.
+  public func first<Statement: PostgresPreparedStatement>(
+    _ statement: Statement, collidingOn constraint: String
+  ) async throws -> Statement.Row? where Statement.Row: Sendable {
+    do {
+      return try await leased { connection in
+        var rows = try await connection.execute(statement, logger: logger).makeAsyncIterator()
+        guard let row = try await rows.next() else {
+          throw FeePayError(.internalError, "\(Statement.self) answered no row.")
+        }
+        return row
+      }
+    } catch let error as PSQLError
+      where error.serverInfo?[.sqlState] == SQLState.uniqueViolation
+      && error.serverInfo?[.constraintName] == constraint
+    {
+      return nil
+    } catch {
+      throw Self.translate(error)
+    }
+  }
+
+  /// The SQLSTATEs FeePay gives a meaning of its own. Class `FP` is FeePay's: its triggers
+  /// raise these codes (Migrations/0007_error_codes.sql), so errors are recognised by code,
+  /// never by the text of a message.
+  public enum SQLState {
+    public static let uniqueViolation = "23505"
+    /// A row dated on a closed business day (the `feepay_refuse_closed_day` trigger).
+    public static let dayClosed = "FP001"
   }
 
   /// The SQLSTATE of a PostgreSQL error, if `error` is one.

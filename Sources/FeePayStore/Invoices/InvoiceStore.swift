@@ -15,11 +15,25 @@ public struct IdempotencyRequest: Sendable {
   }
 }
 
-/// A stored HTTP answer: what the first request got, and what a replay gets again.
+/// The answer stored with an idempotency key: what the server produced for the first
+/// request (its status and bytes, decided by the server), and whether this is a replay.
 public struct StoredResponse: Sendable, Equatable {
-  public var status: Int
-  public var body: [UInt8]
+  /// What the server answers, kept byte for byte.
+  public struct Content: Sendable, Equatable {
+    public var status: Int
+    public var body: [UInt8]
+
+    public init(status: Int, body: [UInt8]) {
+      self.status = status
+      self.body = body
+    }
+  }
+
+  public var content: Content
   public var replayed: Bool
+
+  public var status: Int { content.status }
+  public var body: [UInt8] { content.body }
 }
 
 /// Filters of `GET /v1/invoices`.
@@ -88,10 +102,10 @@ public struct InvoiceStore: Sendable {
         phone: try r["payer_phone"].decode(String?.self)),
       lines: lines,
       totalAmount: try r["total_amount"].decode(Int64.self),
-      currency: Currency(rawValue: try r["currency"].decode(String.self)) ?? .vnd,
+      currency: try .stored(try r["currency"].decode(String.self), column: "invoices.currency"),
       paymentCode: try r["payment_code"].decode(String.self),
       vietQR: try r["vietqr"].decode(String.self),
-      storedStatus: InvoiceStatus(rawValue: try r["status"].decode(String.self)) ?? .open,
+      storedStatus: try .stored(try r["status"].decode(String.self), column: "invoices.status"),
       expiresAt: try r["expires_at"].decode(Date.self),
       createdAt: try r["created_at"].decode(Date.self),
       paidAt: try r["paid_at"].decode(Date?.self),
@@ -110,13 +124,14 @@ public struct InvoiceStore: Sendable {
   /// (it holds a transaction-scoped advisory lock on the key) is
   /// `idempotency_request_in_progress` rather than a wait. With `keyID`, the statement also checks that the API key is
   /// still unrevoked, so that a principal cached by the caller cannot outlive a revocation.
+  /// `response` is what the server answers for the new invoice: it is stored with the key in
+  /// the same statement, and a replay gets exactly it.
   public func create(
     _ draft: InvoiceDraft, portalCode: String, keyID: String? = nil, actor: String, idempotency: IdempotencyRequest,
-    now: Date
+    now: Date, response: (Invoice) -> StoredResponse.Content
   ) async throws -> StoredResponse {
     let account = try await agencyAccount(draft.agencyCode)
     let id = ids.make(.invoice)
-    let lines = draft.lines
     let metadata = JSONValue.object(draft.metadata.mapValues(JSONValue.string)).jsonText
     let summary = JSONValue.object([
       "agency": .string(draft.agencyCode), "dossier_code": .string(draft.dossierCode),
@@ -133,35 +148,22 @@ public struct InvoiceStore: Sendable {
         currency: draft.currency, billNumber: code.value, purpose: code.value)
       let invoice = Invoice(
         id: id, portalCode: portalCode, agencyCode: draft.agencyCode, dossierCode: draft.dossierCode,
-        procedureCode: draft.procedureCode, payer: draft.payer, lines: lines, totalAmount: draft.totalAmount,
+        procedureCode: draft.procedureCode, payer: draft.payer, lines: draft.lines, totalAmount: draft.totalAmount,
         currency: draft.currency, paymentCode: code.value, vietQR: vietQR, storedStatus: .open,
         expiresAt: draft.expiresAt, createdAt: now, paidAt: nil, cancelledAt: nil, receiptID: nil,
         metadata: draft.metadata)
-      let body = presenter.json(invoice, now: now)
+      let content = response(invoice)
       let statement = CreateInvoiceStatement(
-        portalCode: portalCode, key: idempotency.key, requestHash: hash, response: Data(body), now: now, keyID: keyID,
-        staleBefore: staleBefore, abandonedBefore: abandonedBefore, id: id, agencyCode: draft.agencyCode,
-        dossierCode: draft.dossierCode, procedureCode: draft.procedureCode, payerName: draft.payer.name,
-        payerIDNumber: draft.payer.idNumber, payerEmail: draft.payer.email, payerPhone: draft.payer.phone,
-        currency: draft.currency.rawValue, totalAmount: draft.totalAmount, paymentCode: code.value, vietQR: vietQR,
-        expiresAt: draft.expiresAt, metadata: metadata, lineNumbers: lines.indices.map { Int32($0 + 1) },
-        feeCodes: lines.map(\.feeCode), descriptions: lines.map(\.description), quantities: lines.map(\.quantity),
-        unitAmounts: lines.map(\.unitAmount), amounts: lines.map(\.amount), actor: actor, summary: summary)
-      let row: CreateInvoiceStatement.Row
-      do {
-        row = try await database.leased { connection in
-          var rows = try await connection.execute(statement, logger: logger).makeAsyncIterator()
-          return try await rows.next()!
-        }
-      } catch let error as PSQLError
-        where error.serverInfo?[.constraintName] == "invoices_payment_code_key" && attempt < 5
-      {
-        continue  // the payment code was taken: nothing was written; draw another
-      } catch {
-        throw Database.translate(error)
+        portalCode: portalCode, key: idempotency.key, requestHash: hash, response: content, now: now, keyID: keyID,
+        staleBefore: staleBefore, abandonedBefore: abandonedBefore, invoice: invoice, metadata: metadata, actor: actor,
+        summary: summary)
+      // A payment code already taken breaks its unique index and writes nothing: draw another.
+      guard let row = try await database.first(statement, collidingOn: "invoices_payment_code_key") else {
+        if attempt < 5 { continue }
+        throw FeePayError(.unavailable, "No free payment code could be drawn; nothing was changed. Retry the request.")
       }
       let (claimed, busy, keyValid) = row
-      if claimed == 1 { return StoredResponse(status: 201, body: body, replayed: false) }
+      if claimed == 1 { return StoredResponse(content: content, replayed: false) }
       guard keyValid else { throw FeePayError(.unauthenticated, "The API key is unknown or has been revoked.") }
       guard !busy else {
         throw FeePayError(
@@ -193,7 +195,7 @@ public struct InvoiceStore: Sendable {
         .idempotencyRequestInProgress,
         "A request with this Idempotency-Key is still being processed; retry in a moment.")
     }
-    return StoredResponse(status: responseStatus, body: Array(responseBody), replayed: true)
+    return StoredResponse(content: .init(status: responseStatus, body: Array(responseBody)), replayed: true)
   }
 
   /// The bank account an agency's VietQR codes name. Agencies' accounts cannot be changed

@@ -118,7 +118,7 @@ public struct ConnectorStore: Sendable {
       ).collect()
       guard let row = rows.first else { throw FeePayError(.notFound, "no connector \(code)") }
       let (kindText, sealed, publicKey) = try row.decode((String, Data?, String?).self)
-      let kind = ConnectorKind(rawValue: kindText) ?? .standardWebhooks
+      let kind = try ConnectorKind.stored(kindText, column: "connectors.kind")
       let check = NewConnector(
         code: code, kind: kind, secret: kind == .standardWebhooksEd25519 ? nil : newSecret,
         publicKey: kind == .standardWebhooksEd25519 ? newPublicKey : nil,
@@ -199,7 +199,7 @@ public struct ConnectorStore: Sendable {
     let (kind, sealed, previousSealed, publicKey, previousKey, validUntil, tmn, agencies) = try row.decode(
       (String, Data?, Data?, String?, String?, Date?, String?, [String]).self)
     let stored = Stored(
-      kind: ConnectorKind(rawValue: kind) ?? .standardWebhooks,
+      kind: try .stored(kind, column: "connectors.kind"),
       secret: try sealed.map { try secrets.open(Array($0), context: Self.context(code)) },
       previousSecret: try previousSealed.map { try secrets.open(Array($0), context: Self.context(code)) },
       publicKey: publicKey, previousPublicKey: previousKey, previousValidUntil: validUntil, tmnCode: tmn,

@@ -267,27 +267,14 @@ public struct PaymentStore: Sendable {
     let day = query.businessDate?.description
     let rows = try await database.query(
       """
-      SELECT id, kind, status, connector_code, amount, currency, bank_txn_id, payment_code, invoice_id,
-             business_date::text, created_at, resolution::text
-      FROM payment_exceptions
+      SELECT \(unescaped: PaymentExceptionRows.columns) FROM payment_exceptions
       WHERE (\(query.status)::text IS NULL OR status = \(query.status))
         AND (\(query.connector)::text IS NULL OR connector_code = \(query.connector))
         AND (\(day)::date IS NULL OR business_date = \(day)::date)
         AND (\(query.after)::text IS NULL OR id > \(query.after))
       ORDER BY id LIMIT \(query.limit + 1)
       """)
-    let items = try rows.prefix(query.limit).map { row in
-      let (id, kind, status, connector, amount, currency, txn, code, invoice, day, created, resolution) =
-        try row.decode(
-          (String, String, String, String, Int64, String, String?, String?, String?, String, Date, String?).self)
-      return PaymentException(
-        id: id, kind: ExceptionKind(rawValue: kind) ?? .unknownPaymentCode, status: status, connector: connector,
-        amount: amount, currency: currency, bankTxnID: txn, paymentCode: code, invoiceID: invoice,
-        businessDate: BusinessDate(day) ?? BusinessDate(containing: created), createdAt: created,
-        resolution: try resolution.map {
-          try JSONDecoder().decode(PaymentException.Resolution.self, from: Data($0.utf8))
-        })
-    }
+    let items = try rows.prefix(query.limit).map(PaymentExceptionRows.decode)
     return (items, rows.count > query.limit)
   }
 }

@@ -177,7 +177,8 @@ public struct ProvisioningStore: Sendable {
       let (prefix, role, portal, label, created, revoked) = try row.decode(
         (String, String, String?, String?, Date, Date?).self)
       return KeyInfo(
-        prefix: prefix, role: Role(rawValue: role) ?? .admin, portalCode: portal, label: label, createdAt: created,
+        prefix: prefix, role: try .stored(role, column: "api_keys.role"), portalCode: portal, label: label,
+        createdAt: created,
         revokedAt: revoked)
     }
   }
@@ -199,8 +200,10 @@ public struct ProvisioningStore: Sendable {
       let (id, storedHash, role, portal, revoked, agencies) = try row.decode(
         (String, Data, String, String?, Bool, [String]).self)
       guard constantTimeEquals(storedHash, hash) else { continue }
-      guard !revoked, let role = Role(rawValue: role) else { return nil }
-      return Principal(keyID: id, keyPrefix: prefix, role: role, portalCode: portal, agencies: Set(agencies))
+      guard !revoked else { return nil }
+      return Principal(
+        keyID: id, keyPrefix: prefix, role: try .stored(role, column: "api_keys.role"), portalCode: portal,
+        agencies: Set(agencies))
     }
     return nil
   }

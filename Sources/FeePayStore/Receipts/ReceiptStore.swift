@@ -250,7 +250,7 @@ public struct ReceiptStore: Sendable {
       (String, String, String, String?, String, String).self)
     return Receipt(
       id: id, invoiceID: invoice, status: status, replacedBy: replacedBy,
-      content: (try? JSONValue.parse(Array(content.utf8))) ?? .null, jws: jws)
+      content: try JSONValue.parse(Array(content.utf8)), jws: jws)
   }
 
   /// A receipt by id; a portal sees only its own invoices' receipts.

@@ -340,9 +340,10 @@ public struct SettlementStore: Sendable {
     }
     // One payment.exception event per new exception.
     let created = try await c.query(
-      "SELECT \(unescaped: Self.exceptionColumns) FROM payment_exceptions WHERE settlement_id = \(s)", logger: logger
+      "SELECT \(unescaped: PaymentExceptionRows.columns), portal_code FROM payment_exceptions WHERE settlement_id = \(s)",
+      logger: logger
     ).collect()
-    let exceptions = try created.map(Self.decodeException)
+    let exceptions = try created.map(PaymentExceptionRows.decode)
     let portals = try created.map { try $0.makeRandomAccess()["portal_code"].decode(String?.self) }
     if !exceptions.isEmpty {
       try await c.query(
@@ -357,29 +358,7 @@ public struct SettlementStore: Sendable {
 
   func openDay(_ day: BusinessDate, on c: PostgresConnection) async throws -> BusinessDate {
     let rows = try await c.query("SELECT feepay_open_day(\(day.description)::date)::text", logger: logger).collect()
-    return BusinessDate(try rows[0].decode(String.self)) ?? day
-  }
-
-  static let exceptionColumns = """
-    id, kind, status, connector_code, amount, currency, bank_txn_id, payment_code, invoice_id, business_date::text,
-    created_at, resolution::text, portal_code
-    """
-
-  static func decodeException(_ row: PostgresRow) throws -> PaymentException {
-    let r = row.makeRandomAccess()
-    let created = try r["created_at"].decode(Date.self)
-    return PaymentException(
-      id: try r["id"].decode(String.self),
-      kind: ExceptionKind(rawValue: try r["kind"].decode(String.self)) ?? .missingInFeePay,
-      status: try r["status"].decode(String.self), connector: try r["connector_code"].decode(String.self),
-      amount: try r["amount"].decode(Int64.self), currency: try r["currency"].decode(String.self),
-      bankTxnID: try r["bank_txn_id"].decode(String?.self), paymentCode: try r["payment_code"].decode(String?.self),
-      invoiceID: try r["invoice_id"].decode(String?.self),
-      businessDate: BusinessDate(try r["business_date"].decode(String.self)) ?? BusinessDate(containing: created),
-      createdAt: created,
-      resolution: try r["resolution"].decode(String?.self).flatMap {
-        try? JSONDecoder().decode(PaymentException.Resolution.self, from: Data($0.utf8))
-      })
+    return try BusinessDate.stored(try rows[0].decode(String.self), column: "feepay_open_day")
   }
 
   // MARK: Reading
@@ -490,23 +469,19 @@ public struct SettlementStore: Sendable {
 
   // MARK: Resolving exceptions
 
-  public enum Action: String, Sendable, CaseIterable {
-    case applyToInvoice = "apply_to_invoice"
-    case refund
-    case writeOff = "write_off"
-    case acceptBankRecord = "accept_bank_record"
-  }
-
-  /// Resolves an open exception once, posting its journal (domain.md) and an audit entry.
+  /// Resolves an open exception once: posts the journals of its ``ResolutionPlan`` (paying
+  /// an invoice from suspense when the plan says so), marks it resolved and audits it, in
+  /// one transaction. Throws ``ResolveRefusal`` when the policy refuses the action.
   public func resolve(
-    id: String, action: Action, invoiceID: String?, note: String, actor: String, now: Date
+    id: String, action: ResolutionAction, invoiceID: String?, note: String, actor: String, now: Date
   ) async throws -> PaymentException {
     try await database.transaction { c in
       let rows = try await c.query(
-        "SELECT \(unescaped: Self.exceptionColumns) FROM payment_exceptions WHERE id = \(id) FOR UPDATE", logger: logger
+        "SELECT \(unescaped: PaymentExceptionRows.columns) FROM payment_exceptions WHERE id = \(id) FOR UPDATE",
+        logger: logger
       ).collect()
       guard let row = rows.first else { throw FeePayError.notFound("exception") }
-      let e = try Self.decodeException(row)
+      let e = try PaymentExceptionRows.decode(row)
       guard e.status == "open" else { throw FeePayError(.conflict, "Exception \(id) is already resolved.") }
       let closed = try await c.query(
         "SELECT 1 FROM business_days WHERE business_date = \(e.businessDate.description)::date", logger: logger
@@ -515,49 +490,16 @@ public struct SettlementStore: Sendable {
         throw FeePayError(
           .dayClosed, "Business day \(e.businessDate) is closed; its exceptions can no longer be resolved.")
       }
+      let plan = try ResolutionPlan.plan(kind: e.kind, action: action, amount: e.amount, connector: e.connector)
+      if plan.paysInvoice, invoiceID.map({ IDGenerator.isWellFormed($0, kind: .invoice) }) != true {
+        throw ResolveRefusal.invoiceRequired
+      }
       let day = try await openDay(BusinessDate(containing: now), on: c)
-      let conn = e.connector
-      let inSuspense: Set<ExceptionKind> = [
-        .unknownPaymentCode, .amountMismatch, .invoiceNotOpen, .alreadyPaid, .connectorNotAllowed,
-      ]
-      func post(_ kind: String, _ postings: [Posting]) async throws {
-        try await ledger.post(
-          JournalDraft(kind: kind, postings: postings), reference: id, businessDate: day, on: c, now: now)
+      for journal in plan.journals {
+        try await ledger.post(journal, reference: id, businessDate: day, on: c, now: now)
       }
-      switch (e.kind, action) {
-      case (.missingInFeePay, _):
-        // The bank holds money FeePay never heard of: take it into suspense first.
-        try await post(
-          "exception.accept_bank_record",
-          [.debit(.bankSettled(connector: conn), e.amount), .credit(.suspense(connector: conn), e.amount)])
-      case (let kind, .applyToInvoice) where inSuspense.contains(kind): break
-      case (let kind, .refund) where inSuspense.contains(kind): break
-      case (let kind, .writeOff) where inSuspense.contains(kind): break
-      case (.missingInBank, .acceptBankRecord), (.amountMismatchInStatement, .acceptBankRecord): break
-      case (.missingInBank, .writeOff):
-        try await post(
-          "exception.write_off", [.debit(.writeOff, e.amount), .credit(.bankClearing(connector: conn), e.amount)])
-      default:
-        throw FeePayError(
-          .validationFailed, "\(action.rawValue) does not apply to a \(e.kind.rawValue) exception.",
-          errors: [FieldError(pointer: "/action", "does not apply to \(e.kind.rawValue)")])
-      }
-      if inSuspense.contains(e.kind) || e.kind == .missingInFeePay {
-        switch action {
-        case .applyToInvoice:
-          guard let invoiceID, IDGenerator.isWellFormed(invoiceID, kind: .invoice) else {
-            throw FeePayError.validation([FieldError(pointer: "/invoice_id", "is required for apply_to_invoice")])
-          }
-          try await applyToInvoice(e, invoiceID: invoiceID, day: day, on: c, now: now)
-        case .refund:
-          try await post(
-            "exception.refund", [.debit(.suspense(connector: conn), e.amount), .credit(.refundsPayable, e.amount)])
-        case .writeOff:
-          try await post(
-            "exception.write_off", [.debit(.suspense(connector: conn), e.amount), .credit(.writeOff, e.amount)])
-        case .acceptBankRecord:
-          break  // missing_in_feepay: the money now sits in suspense, attributed to nothing
-        }
+      if plan.paysInvoice, let invoiceID {
+        try await applyToInvoice(e, invoiceID: invoiceID, day: day, on: c, now: now)
       }
       let resolution = PaymentException.Resolution(
         action: action.rawValue, note: note, by: actor, at: Timestamp.format(now))
@@ -592,9 +534,7 @@ public struct SettlementStore: Sendable {
         "Invoice \(invoiceID) is \(invoice.status(at: now).rawValue); only an open invoice can be paid.")
     }
     guard invoice.totalAmount == e.amount else {
-      throw FeePayError(
-        .validationFailed, "The exception holds \(e.amount) but the invoice is for \(invoice.totalAmount).",
-        errors: [FieldError(pointer: "/invoice_id", "the invoice's total differs from the amount held")])
+      throw ResolveRefusal.amountDiffers(held: e.amount, invoiceTotal: invoice.totalAmount)
     }
     let paymentID = ids.make(.payment)
     try await c.query(
