@@ -56,12 +56,15 @@ struct CallbackRoutes: Sendable {
     for field in request.headers where field.name != .authorization && field.name != .cookie {
       headers[field.name.canonicalName] = field.value
     }
+    // A VNPay IPN is read once; its signature is checked and its meaning taken from the
+    // same parameters.
+    let ipn = connector.kind == .vnpay ? Self.ipn(request, body: body) : nil
     // The connector may come from the cache: before a signature is refused, read it again,
     // so that a secret rotated a moment ago is already accepted.
-    var refusal = signatureRefusal(request, body: body, connector: connector, now: now)
-    if refusal != nil, let fresh = try await connectors.connector(code, now: now) {
+    var refusal = signatureRefusal(request, body: body, ipn: ipn, connector: connector, now: now)
+    if refusal != nil, let fresh = try await connectors.connector(code, now: now), fresh.kind == connector.kind {
       connector = fresh
-      refusal = signatureRefusal(request, body: body, connector: fresh, now: now)
+      refusal = signatureRefusal(request, body: body, ipn: ipn, connector: fresh, now: now)
     }
     let evidence = CallbackEvidence(
       method: request.method.rawValue, query: request.uri.query ?? "", headers: headers, body: body, receivedAt: now)
@@ -71,15 +74,16 @@ struct CallbackRoutes: Sendable {
       return try await standardWebhooks(
         context, connector: connector, refusal: refusal, body: body, evidence: evidence, now: now)
     case .vnpay:
-      return try await vnpay(
-        request, context, connector: connector, refusal: refusal, body: body, evidence: evidence, now: now)
+      return try await vnpay(context, ipn: ipn, connector: connector, refusal: refusal, evidence: evidence, now: now)
     }
   }
 
   /// Why the callback's signature does not verify with `connector`'s material, or `nil` if
   /// it does (a VNPay request whose parameters cannot be read is answered as malformed later,
   /// not refused here). Checked once per callback, twice only when a cached connector refuses.
-  func signatureRefusal(_ request: Request, body: [UInt8], connector: Connector, now: Date) -> String? {
+  func signatureRefusal(_ request: Request, body: [UInt8], ipn: VNPayIPN?, connector: Connector, now: Date)
+    -> String?
+  {
     switch connector.kind {
     case .standardWebhooks, .standardWebhooksEd25519:
       do {
@@ -91,8 +95,8 @@ struct CallbackRoutes: Sendable {
         return error.rawValue
       }
     case .vnpay:
-      guard let parameters = Self.vnpayParameters(request, body: body) else { return nil }
-      return VNPay.verify(parameters, secrets: connector.secrets) ? nil : "vnp_SecureHash"
+      guard let ipn else { return nil }
+      return ipn.verifies(secrets: connector.secrets) ? nil : "vnp_SecureHash"
     }
   }
 
@@ -102,15 +106,11 @@ struct CallbackRoutes: Sendable {
       : .ed25519(connector.publicKeys.compactMap { StandardWebhooks.keyBytes($0, prefix: "whpk_") })
   }
 
-  /// VNPay's parameters: the query string, then a form body's fields.
-  static func vnpayParameters(_ request: Request, body: [UInt8]) -> [(String, String)]? {
-    var raw = request.uri.query ?? ""
-    if request.method == .post, let type = request.headers[.contentType],
-      type.hasPrefix("application/x-www-form-urlencoded")
-    {
-      raw += (raw.isEmpty ? "" : "&") + String(decoding: body, as: UTF8.self)
-    }
-    return FormQuery.parse(raw)
+  /// VNPay's IPN: the query string, then a form body's fields; `nil` if they cannot be read.
+  static func ipn(_ request: Request, body: [UInt8]) -> VNPayIPN? {
+    let form =
+      request.method == .post && request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true
+    return VNPayIPN(query: request.uri.query ?? "", formBody: form ? body : nil)
   }
 
   func standardWebhooks(
@@ -151,64 +151,36 @@ struct CallbackRoutes: Sendable {
   /// VNPay's IPN, in VNPay's order: signature → order exists → amount → still unpaid →
   /// record → answer. Every answer is HTTP 200 with `RspCode`.
   func vnpay(
-    _ request: Request, _ context: AppRequestContext, connector: Connector, refusal: String?, body: [UInt8],
-    evidence: CallbackEvidence, now: Date
+    _ context: AppRequestContext, ipn: VNPayIPN?, connector: Connector, refusal: String?, evidence: CallbackEvidence,
+    now: Date
   ) async throws -> Response {
     func answer(_ a: VNPay.Answer, _ outcome: String) -> Response {
       metrics.callback(connector: connector.code, outcome: outcome)
       return .json(Array(a.json.utf8))
     }
-    guard let parameters = Self.vnpayParameters(request, body: body) else { return answer(.unknownError, "malformed") }
+    guard let ipn else { return answer(.unknownError, "malformed") }
     if let refusal {
       context.logger.warning(
         "callback refused", metadata: ["connector": .string(connector.code), "reason": .string(refusal)])
       return answer(.invalidSignature, "refused")
     }
-    let p = Dictionary(parameters, uniquingKeysWith: { a, _ in a })
-    guard let ref = p["vnp_TxnRef"], let amountText = p["vnp_Amount"], let hundredths = Int64(amountText),
-      hundredths > 0, hundredths % 100 == 0, let response = p["vnp_ResponseCode"],
-      let status = p["vnp_TransactionStatus"], let txn = p["vnp_TransactionNo"], !txn.isEmpty, txn.utf8.count <= 64,
-      let payDate = p["vnp_PayDate"].flatMap(VNPay.parseDate), p["vnp_TmnCode"] == connector.tmnCode
-    else { return answer(.unknownError, "malformed") }
-    let amount = hundredths / 100
-    guard response == "00", status == "00" else {
+    switch ipn.meaning(tmnCode: connector.tmnCode) {
+    case .malformed:
+      return answer(.unknownError, "malformed")
+    case .failedAttempt(let code, let txn, let response, let amount):
       try await payments.recordFailedAttempt(
-        connector: connector.code, paymentCode: PaymentCode(parsing: ref)?.value, bankTxnID: txn,
-        responseCode: response,
-        amount: amount, evidence: evidence, now: now)
+        connector: connector.code, paymentCode: code?.value, bankTxnID: txn, responseCode: response, amount: amount,
+        evidence: evidence, now: now)
       return answer(.confirmed, "failed_attempt")
-    }
-    let notification = PaymentNotification(
-      bankTxnID: txn, amount: amount, paidAt: payDate, paymentCode: ref, memo: p["vnp_OrderInfo"])
-    let outcome = try await payments.record(
-      notification, connector: connector, evidence: evidence, now: now, amountBeforeState: true)
-    switch outcome {
-    case .accepted: return answer(.confirmed, "accepted")
-    case .duplicate: return answer(.alreadyConfirmed, "duplicate")
-    case .exception(_, let kind):
-      switch kind {
-      case .amountMismatch, .amountMismatchInStatement: return answer(.invalidAmount, "exception")
-      case .alreadyPaid, .invoiceNotOpen: return answer(.alreadyConfirmed, "exception")
-      default: return answer(.orderNotFound, "exception")
+    case .paid(let notification):
+      let outcome = try await payments.record(
+        notification, connector: connector, evidence: evidence, now: now, amountBeforeState: true)
+      switch outcome {
+      case .accepted: return answer(.confirmed, "accepted")
+      case .duplicate: return answer(.alreadyConfirmed, "duplicate")
+      case .exception(_, let kind): return answer(.exception(kind), "exception")
       }
     }
-  }
-}
-
-/// `application/x-www-form-urlencoded` and query strings, keeping order and repeats.
-enum FormQuery {
-  static func parse(_ text: String) -> [(String, String)]? {
-    var result: [(String, String)] = []
-    for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-      let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-      guard let key = decode(parts[0]), let value = decode(parts.count > 1 ? parts[1] : "") else { return nil }
-      result.append((key, value))
-    }
-    return result
-  }
-
-  static func decode(_ s: Substring) -> String? {
-    s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
   }
 }
 

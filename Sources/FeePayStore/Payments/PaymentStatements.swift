@@ -7,42 +7,49 @@ import PostgresNIO
 /// event and the audit entry. Foreign keys between these rows are checked at the end of the
 /// statement, when all of them exist. Answers one row (the business date) if it claimed.
 struct AcceptPaymentStatement: PostgresPreparedStatement {
-  static let sql = """
+  static let named = NamedSQL(
+    """
     WITH claim AS (
       INSERT INTO bank_transactions (connector_code, bank_txn_id, payment_id, exception_id, created_at)
-      VALUES ($1, $2, $3, NULL, $4)
+      VALUES (:connector, :bank_txn_id, :payment_id, NULL, :now)
       ON CONFLICT (connector_code, bank_txn_id) DO NOTHING
-      RETURNING feepay_open_day($5::date) AS day
+      RETURNING feepay_open_day(:paid_on::date) AS day
     ), evidence AS (
       INSERT INTO callbacks (id, connector_code, received_at, method, query, headers, body, verdict, bank_txn_id,
                              payment_id, exception_id)
-      SELECT $6, $1, $7, $8, $9, $10::jsonb, $11, 'accepted', $2, $3, NULL FROM claim
+      SELECT :callback_id, :connector, :received_at, :method, :query, :headers::jsonb, :body, 'accepted',
+             :bank_txn_id, :payment_id, NULL
+      FROM claim
     ), payment AS (
       INSERT INTO payments (id, connector_code, bank_txn_id, invoice_id, amount, currency, paid_at, received_at,
                             business_date, payer_account, payer_name, memo, source, callback_id)
-      SELECT $3, $1, $2, $12, $13, $14, $15, $4, claim.day, $16, $17, $18, 'callback', $6 FROM claim
+      SELECT :payment_id, :connector, :bank_txn_id, :invoice_id, :amount, :currency, :paid_at, :now, claim.day,
+             :payer_account, :payer_name, :memo, 'callback', :callback_id
+      FROM claim
     ), paid AS (
-      UPDATE invoices SET status = 'paid', paid_at = $15, payment_id = $3
-      WHERE id = $12 AND EXISTS (SELECT 1 FROM claim)
+      UPDATE invoices SET status = 'paid', paid_at = :paid_at, payment_id = :payment_id
+      WHERE id = :invoice_id AND EXISTS (SELECT 1 FROM claim)
     ), accounts AS (
       INSERT INTO ledger_accounts (code, kind)
-      SELECT a.code, a.kind FROM claim, unnest($19::text[], $20::text[]) AS a(code, kind)
+      SELECT a.code, a.kind FROM claim, unnest(:account_codes::text[], :account_kinds::text[]) AS a(code, kind)
       ON CONFLICT (code) DO NOTHING
     ), journal AS (
       INSERT INTO ledger_journals (id, kind, reference, business_date, created_at)
-      SELECT $21, $22, $3, claim.day, $4 FROM claim
+      SELECT :journal_id, :journal_kind, :payment_id, claim.day, :now FROM claim
     ), postings AS (
       INSERT INTO ledger_postings (journal_id, account_code, debit, credit)
-      SELECT $21, t.a, t.d, t.cr FROM claim, unnest($23::text[], $24::bigint[], $25::bigint[]) AS t(a, d, cr)
+      SELECT :journal_id, t.a, t.d, t.cr
+      FROM claim, unnest(:posting_accounts::text[], :debits::bigint[], :credits::bigint[]) AS t(a, d, cr)
     ), event AS (
       INSERT INTO events (id, portal_code, type, subject_id, data, created_at)
-      SELECT $26, $27, 'invoice.paid', $12, $28::jsonb, $4 FROM claim
+      SELECT :event_id, :portal_code, 'invoice.paid', :invoice_id, :event_data::jsonb, :now FROM claim
     ), audit AS (
       INSERT INTO audit_log (at, actor, action, subject, summary)
-      SELECT $4, $29, 'payment.accept', $3, $30::jsonb FROM claim
+      SELECT :now, :actor, 'payment.accept', :payment_id, :summary::jsonb FROM claim
     )
     SELECT day FROM claim
-    """
+    """)
+  static var sql: String { named.sql }
   typealias Row = Date
 
   var connector: String
@@ -77,38 +84,38 @@ struct AcceptPaymentStatement: PostgresPreparedStatement {
   var summary: String
 
   func makeBindings() throws -> PostgresBindings {
-    var b = PostgresBindings(capacity: 30)
-    b.append(connector)
-    b.append(bankTxnID)
-    b.append(paymentID)
-    b.append(now)
-    b.append(paidOn)
-    b.append(callbackID)
-    b.append(receivedAt)
-    b.append(method)
-    b.append(query)
-    b.append(headers)
-    try b.append(body)
-    b.append(invoiceID)
-    b.append(amount)
-    b.append(currency)
-    b.append(paidAt)
-    b.append(payerAccount)
-    b.append(payerName)
-    b.append(memo)
-    b.append(accountCodes)
-    b.append(accountKinds)
-    b.append(journalID)
-    b.append(journalKind)
-    b.append(postingAccounts)
-    b.append(debits)
-    b.append(credits)
-    b.append(eventID)
-    b.append(portalCode)
-    b.append(eventData)
-    b.append(actor)
-    b.append(summary)
-    return b
+    var b = NamedBindings(Self.named)
+    b.bind("connector", connector)
+    b.bind("bank_txn_id", bankTxnID)
+    b.bind("payment_id", paymentID)
+    b.bind("now", now)
+    b.bind("paid_on", paidOn)
+    b.bind("callback_id", callbackID)
+    b.bind("received_at", receivedAt)
+    b.bind("method", method)
+    b.bind("query", query)
+    b.bind("headers", headers)
+    b.bind("body", body)
+    b.bind("invoice_id", invoiceID)
+    b.bind("amount", amount)
+    b.bind("currency", currency)
+    b.bind("paid_at", paidAt)
+    b.bind("payer_account", payerAccount)
+    b.bind("payer_name", payerName)
+    b.bind("memo", memo)
+    b.bind("account_codes", accountCodes)
+    b.bind("account_kinds", accountKinds)
+    b.bind("journal_id", journalID)
+    b.bind("journal_kind", journalKind)
+    b.bind("posting_accounts", postingAccounts)
+    b.bind("debits", debits)
+    b.bind("credits", credits)
+    b.bind("event_id", eventID)
+    b.bind("portal_code", portalCode)
+    b.bind("event_data", eventData)
+    b.bind("actor", actor)
+    b.bind("summary", summary)
+    return try b.bindings()
   }
 
   func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Date.self) }
