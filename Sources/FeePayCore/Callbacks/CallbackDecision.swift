@@ -27,8 +27,8 @@ public enum CallbackDecision: Sendable, Equatable {
 }
 
 /// A payment exception as the API and webhooks show it (api.md).
-public struct PaymentException: Sendable, Hashable, Encodable {
-  public struct Resolution: Sendable, Hashable, Codable {
+public struct PaymentException: Sendable, Hashable, JSONRepresentable {
+  public struct Resolution: Sendable, Hashable, Decodable, JSONRepresentable {
     public var action: String
     public var note: String
     public var by: String
@@ -39,6 +39,10 @@ public struct PaymentException: Sendable, Hashable, Encodable {
       self.note = note
       self.by = by
       self.at = at
+    }
+
+    public var jsonValue: JSONValue {
+      ["action": .string(action), "note": .string(note), "by": .string(by), "at": .string(at)]
     }
   }
 
@@ -74,28 +78,15 @@ public struct PaymentException: Sendable, Hashable, Encodable {
     self.resolution = resolution
   }
 
-  enum CodingKeys: String, CodingKey {
-    case id, kind, status, connector, amount, currency, resolution
-    case bankTxnID = "bank_txn_id"
-    case paymentCode = "payment_code"
-    case invoiceID = "invoice_id"
-    case businessDate = "business_date"
-    case createdAt = "created_at"
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(id, forKey: .id)
-    try c.encode(kind, forKey: .kind)
-    try c.encode(status, forKey: .status)
-    try c.encode(connector, forKey: .connector)
-    try c.encode(amount, forKey: .amount)
-    try c.encode(currency, forKey: .currency)
-    try c.encode(bankTxnID, forKey: .bankTxnID)
-    try c.encode(paymentCode, forKey: .paymentCode)
-    try c.encode(invoiceID, forKey: .invoiceID)
-    try c.encode(businessDate, forKey: .businessDate)
-    try c.encode(Timestamp.format(createdAt), forKey: .createdAt)
-    try c.encode(resolution, forKey: .resolution)
+  /// The exception as the API and its `payment.exception` event show it. Nulls are written out.
+  public var jsonValue: JSONValue {
+    func text(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
+    return [
+      "id": .string(id), "kind": .string(kind.rawValue), "status": .string(status), "connector": .string(connector),
+      "amount": .integer(amount), "currency": .string(currency), "bank_txn_id": text(bankTxnID),
+      "payment_code": text(paymentCode), "invoice_id": text(invoiceID),
+      "business_date": .string(businessDate.description),
+      "created_at": .string(Timestamp.format(createdAt)), "resolution": resolution?.jsonValue ?? .null,
+    ]
   }
 }

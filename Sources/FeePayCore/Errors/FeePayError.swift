@@ -2,7 +2,7 @@
 ///
 /// `pointer` is an RFC 6901 JSON Pointer into the request body (`/lines/0/unit_amount`);
 /// `parameter` names a query parameter or header instead. Exactly one of them is set.
-public struct FieldError: Sendable, Hashable, Codable {
+public struct FieldError: Sendable, Hashable, Decodable, JSONRepresentable {
   public var pointer: String?
   public var parameter: String?
   public var detail: String
@@ -17,6 +17,14 @@ public struct FieldError: Sendable, Hashable, Codable {
     self.pointer = nil
     self.parameter = parameter
     self.detail = detail
+  }
+
+  /// `{"pointer": …, "detail": …}` or `{"parameter": …, "detail": …}`.
+  public var jsonValue: JSONValue {
+    var members: [String: JSONValue] = ["detail": .string(detail)]
+    if let pointer { members["pointer"] = .string(pointer) }
+    if let parameter { members["parameter"] = .string(parameter) }
+    return .object(members)
   }
 }
 

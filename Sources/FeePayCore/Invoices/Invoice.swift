@@ -6,7 +6,7 @@ public enum InvoiceStatus: String, Sendable, Codable, CaseIterable {
 }
 
 /// The citizen who pays. `name` is NFC, 1–200 characters.
-public struct Payer: Sendable, Hashable, Codable {
+public struct Payer: Sendable, Hashable, Decodable {
   public var name: String
   public var idNumber: String?
   public var email: String?
@@ -23,18 +23,10 @@ public struct Payer: Sendable, Hashable, Codable {
     case name, email, phone
     case idNumber = "id_number"
   }
-
-  public func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(name, forKey: .name)
-    try c.encode(idNumber, forKey: .idNumber)
-    try c.encode(email, forKey: .email)
-    try c.encode(phone, forKey: .phone)
-  }
 }
 
 /// One fee on an invoice. `amount` = `quantity` × `unitAmount`, checked for overflow.
-public struct InvoiceLine: Sendable, Hashable, Codable {
+public struct InvoiceLine: Sendable, Hashable, Decodable {
   public var feeCode: String
   public var description: String
   public var quantity: Int64
@@ -111,7 +103,7 @@ public struct Invoice: Sendable, Hashable {
 }
 
 /// The invoice as the API and webhooks show it (api.md). Nulls are written out.
-public struct InvoiceObject: Sendable, Encodable {
+public struct InvoiceObject: Sendable, JSONRepresentable {
   public var invoice: Invoice
   public var status: InvoiceStatus
   public var paymentURL: String
@@ -120,42 +112,5 @@ public struct InvoiceObject: Sendable, Encodable {
     self.invoice = invoice
     self.status = invoice.status(at: now)
     self.paymentURL = publicBaseURL + "/pay/" + invoice.paymentCode
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case id, status, payer, lines, currency, vietqr, metadata
-    case agencyCode = "agency_code"
-    case dossierCode = "dossier_code"
-    case procedureCode = "procedure_code"
-    case totalAmount = "total_amount"
-    case paymentCode = "payment_code"
-    case paymentURL = "payment_url"
-    case expiresAt = "expires_at"
-    case createdAt = "created_at"
-    case paidAt = "paid_at"
-    case cancelledAt = "cancelled_at"
-    case receiptID = "receipt_id"
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(invoice.id, forKey: .id)
-    try c.encode(status, forKey: .status)
-    try c.encode(invoice.agencyCode, forKey: .agencyCode)
-    try c.encode(invoice.dossierCode, forKey: .dossierCode)
-    try c.encode(invoice.procedureCode, forKey: .procedureCode)
-    try c.encode(invoice.payer, forKey: .payer)
-    try c.encode(invoice.lines, forKey: .lines)
-    try c.encode(invoice.totalAmount, forKey: .totalAmount)
-    try c.encode(invoice.currency, forKey: .currency)
-    try c.encode(invoice.paymentCode, forKey: .paymentCode)
-    try c.encode(paymentURL, forKey: .paymentURL)
-    try c.encode(invoice.vietQR, forKey: .vietqr)
-    try c.encode(Timestamp.format(invoice.expiresAt), forKey: .expiresAt)
-    try c.encode(Timestamp.format(invoice.createdAt), forKey: .createdAt)
-    try c.encode(invoice.paidAt.map(Timestamp.format), forKey: .paidAt)
-    try c.encode(invoice.cancelledAt.map(Timestamp.format), forKey: .cancelledAt)
-    try c.encode(invoice.receiptID, forKey: .receiptID)
-    try c.encode(invoice.metadata, forKey: .metadata)
   }
 }

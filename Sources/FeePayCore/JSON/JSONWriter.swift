@@ -1,10 +1,21 @@
 import Foundation
 
+/// A value FeePay writes as JSON (an API object, an event's data, a stored document). Each
+/// has exactly one definition of its JSON, as a ``JSONValue``, and FeePay has one writer for
+/// all of them (``JSONValue/jsonBytes``).
+public protocol JSONRepresentable {
+  var jsonValue: JSONValue { get }
+}
+
+extension JSONValue: JSONRepresentable {
+  public var jsonValue: JSONValue { self }
+}
+
 extension JSONValue {
-  /// Compact JSON with object members sorted by their UTF-8 bytes — the bytes FeePay's
-  /// `JSONEncoder` settings (``JSONOutput``) produce for the same value where keys are plain
-  /// ASCII identifiers, written directly: the hot paths (every invoice response, event and
-  /// audit entry) skip the encoder's boxing. Slashes and non-ASCII text are not escaped.
+  /// Compact JSON with object members sorted by their UTF-8 bytes (for plain ASCII keys, the
+  /// bytes Foundation's `JSONEncoder` writes with `.sortedKeys` and `.withoutEscapingSlashes`),
+  /// written directly: the hot paths (every invoice response, event and audit entry) skip
+  /// the encoder's boxing. Slashes and non-ASCII text are not escaped.
   public var jsonBytes: [UInt8] {
     var out: [UInt8] = []
     out.reserveCapacity(256)
@@ -23,10 +34,10 @@ enum JSONText {
     var number: @Sendable (Double) -> [UInt8]
     var normalizeValues: Bool
 
-    /// FeePay's `JSONEncoder` settings.
+    /// FeePay's API and stored JSON.
     static let encoder = Style(
       keyPrecedes: { $0.utf8.lexicographicallyPrecedes($1.utf8) },
-      // Rare (no FeePay object carries a float); the encoder's formatting is the reference.
+      // Rare (no FeePay object carries a float); Foundation's formatting is the reference.
       number: { Array((try? JSONEncoder().encode($0)) ?? Data("null".utf8)) },
       normalizeValues: false)
 

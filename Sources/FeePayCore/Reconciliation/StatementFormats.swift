@@ -2,7 +2,7 @@ public import Foundation
 
 /// How a bank's own CSV maps onto statement lines (set per connector with
 /// `feepay connector set-csv-mapping`). Column names are matched exactly after trimming.
-public struct CSVMapping: Sendable, Codable, Equatable {
+public struct CSVMapping: Sendable, Decodable, Equatable, JSONRepresentable {
   public var bankTxnID: String
   public var amount: String
   public var paidAt: String
@@ -43,6 +43,17 @@ public struct CSVMapping: Sendable, Codable, Equatable {
     self.dateFormat = dateFormat
     self.amountScale = amountScale
     self.delimiter = delimiter
+  }
+
+  /// The mapping as it is stored and shown (every member written, absent columns as null).
+  public var jsonValue: JSONValue {
+    func text(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
+    return [
+      "bank_txn_id": .string(bankTxnID), "amount": .string(amount), "paid_at": .string(paidAt),
+      "payment_code": text(paymentCode), "memo": text(memo), "currency": text(currency),
+      "payer_account": text(payerAccount), "date_format": .string(dateFormat), "amount_scale": .integer(amountScale),
+      "delimiter": .string(delimiter),
+    ]
   }
 
   public init(from decoder: any Decoder) throws {

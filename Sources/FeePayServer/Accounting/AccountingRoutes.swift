@@ -55,17 +55,15 @@ struct AccountingRoutes: Sendable {
       asOf = date
     }
     let rows = try await ledger.balances(asOf: asOf)
-    return .encoded(BalancesPage(asOf: Timestamp.format(asOf), data: rows))
+    return .encoded(BalancesPage(asOf: asOf, data: rows))
   }
 
-  struct BalancesPage: Encodable {
-    var asOf: String
+  /// Every account's balance as of a moment.
+  struct BalancesPage: APIObject {
+    var asOf: Date
     var data: [LedgerStore.Balance]
 
-    enum CodingKeys: String, CodingKey {
-      case data
-      case asOf = "as_of"
-    }
+    var json: JSONValue { ["as_of": .string(Timestamp.format(asOf)), "data": .array(data.map(\.json))] }
   }
 
   func entries(_ request: Request) async throws -> Response {
@@ -77,5 +75,24 @@ struct AccountingRoutes: Sendable {
     if !errors.isEmpty { throw FeePayError.validation(errors) }
     let (items, hasMore) = try await ledger.entries(account: parameters.get("account"), after: after, limit: limit)
     return .encoded(Page(data: items, nextCursor: hasMore ? items.last.map { Cursor.make(after: String($0.id)) } : nil))
+  }
+}
+
+extension LedgerStore.Balance: APIObject {
+  var json: JSONValue {
+    [
+      "account": .string(account), "kind": .string(kind.rawValue), "debit": .integer(debit), "credit": .integer(credit),
+      "balance": .integer(balance),
+    ]
+  }
+}
+
+extension LedgerStore.Entry: APIObject {
+  var json: JSONValue {
+    [
+      "id": .integer(id), "journal_id": .string(journalID), "kind": .string(kind), "reference": .string(reference),
+      "account": .string(account), "debit": .integer(debit), "credit": .integer(credit),
+      "business_date": .string(businessDate.description), "created_at": .string(Timestamp.format(createdAt)),
+    ]
   }
 }

@@ -22,15 +22,18 @@ struct CallbackRoutes: Sendable {
     router.get("/v1/callbacks/:connector") { request, context in try await handle(request, context) }
   }
 
-  struct Answer: Encodable {
+  /// What a Standard Webhooks callback is answered: its verdict, and the payment or
+  /// exception it came to (members without a value are left out).
+  struct Answer: APIObject {
     var status: String
     var paymentID: String?
     var exceptionID: String?
 
-    enum CodingKeys: String, CodingKey {
-      case status
-      case paymentID = "payment_id"
-      case exceptionID = "exception_id"
+    var json: JSONValue {
+      var members: [String: JSONValue] = ["status": .string(status)]
+      if let paymentID { members["payment_id"] = .string(paymentID) }
+      if let exceptionID { members["exception_id"] = .string(exceptionID) }
+      return .object(members)
     }
   }
 

@@ -7,7 +7,7 @@ import Logging
 import NIOCore
 
 /// An RFC 9457 problem document (`application/problem+json`), FeePay's only error body.
-struct Problem: Encodable {
+struct Problem: APIObject {
   var type: String
   var title: String
   var status: Int
@@ -16,9 +16,13 @@ struct Problem: Encodable {
   var errors: [FieldError]?
   var requestID: String
 
-  enum CodingKeys: String, CodingKey {
-    case type, title, status, detail, code, errors
-    case requestID = "request_id"
+  var json: JSONValue {
+    var members: [String: JSONValue] = [
+      "type": .string(type), "title": .string(title), "status": .integer(Int64(status)), "detail": .string(detail),
+      "code": .string(code), "request_id": .string(requestID),
+    ]
+    if let errors { members["errors"] = .array(errors.map(\.jsonValue)) }
+    return .object(members)
   }
 
   init(_ error: FeePayError, requestID: String) {
@@ -78,7 +82,7 @@ struct Problem: Encodable {
     return Response(
       status: HTTPResponse.Status(code: status),
       headers: headers,
-      body: ResponseBody(byteBuffer: ByteBuffer(bytes: JSONOutput.encode(self))))
+      body: ResponseBody(byteBuffer: ByteBuffer(bytes: json.jsonBytes)))
   }
 }
 

@@ -41,27 +41,37 @@ extension Response {
     return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
   }
 
-  /// A JSON response of an encodable value (a different name from the bytes variant, so
-  /// that `[UInt8]` is never encoded as an array of numbers).
-  static func encoded(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-    json(JSONOutput.encode(value), status: status)
+  /// A JSON response of an API object, written by FeePay's one JSON writer.
+  static func encoded(_ value: some APIObject, status: HTTPResponse.Status = .ok) -> Response {
+    json(value.json.jsonBytes, status: status)
   }
 }
 
+/// A value the API answers as JSON. Each has exactly one definition of its JSON (`json`),
+/// next to the routes that answer it, written by FeePay's one writer (`JSONValue.jsonBytes`).
+protocol APIObject {
+  var json: JSONValue { get }
+}
+
+extension JSONValue: APIObject {
+  var json: JSONValue { self }
+}
+
+extension InvoiceObject: APIObject {
+  var json: JSONValue { jsonValue }
+}
+
+extension PaymentException: APIObject {
+  var json: JSONValue { jsonValue }
+}
+
 /// A page of a list: `{"data": [...], "next_cursor": "…" | null}`.
-struct Page<Item: Encodable>: Encodable {
+struct Page<Item: APIObject>: APIObject {
   var data: [Item]
   var nextCursor: String?
 
-  enum CodingKeys: String, CodingKey {
-    case data
-    case nextCursor = "next_cursor"
-  }
-
-  func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(data, forKey: .data)
-    try c.encode(nextCursor, forKey: .nextCursor)
+  var json: JSONValue {
+    ["data": .array(data.map(\.json)), "next_cursor": nextCursor.map(JSONValue.string) ?? .null]
   }
 }
 

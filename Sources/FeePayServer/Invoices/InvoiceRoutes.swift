@@ -26,14 +26,14 @@ struct InvoiceRoutes: Sendable {
     router.get("/v1/invoices/:id/checkout") { request, context in try await checkout(request, context) }
   }
 
-  struct Checkout: Encodable {
+  /// A signed payment page link of a gateway, valid until `expiresAt`.
+  struct Checkout: APIObject {
     var connector: String
     var url: String
-    var expiresAt: String
+    var expiresAt: Date
 
-    enum CodingKeys: String, CodingKey {
-      case connector, url
-      case expiresAt = "expires_at"
+    var json: JSONValue {
+      ["connector": .string(connector), "url": .string(url), "expires_at": .string(Timestamp.format(expiresAt))]
     }
   }
 
@@ -71,7 +71,7 @@ struct InvoiceRoutes: Sendable {
     return .encoded(
       Checkout(
         connector: connector.code, url: url,
-        expiresAt: Timestamp.format(min(invoice.expiresAt, now.addingTimeInterval(15 * 60)))))
+        expiresAt: min(invoice.expiresAt, now.addingTimeInterval(15 * 60))))
   }
 
   func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {

@@ -55,3 +55,15 @@ struct EventRoutes: Sendable {
     return .encoded(Page(data: items, nextCursor: hasMore ? items.last.map { Cursor.make(after: $0.eventID) } : nil))
   }
 }
+
+extension WebhookStore.Delivery: APIObject {
+  var json: JSONValue {
+    func time(_ d: Date?) -> JSONValue { d.map { .string(Timestamp.format($0)) } ?? .null }
+    return [
+      "event_id": .string(eventID), "event_type": .string(eventType), "status": .string(status),
+      "attempts": .integer(Int64(attempts)), "last_status": lastStatus.map { .integer(Int64($0)) } ?? .null,
+      "last_error": lastError.map(JSONValue.string) ?? .null, "next_attempt_at": time(nextAttemptAt),
+      "delivered_at": time(deliveredAt),
+    ]
+  }
+}

@@ -117,3 +117,14 @@ extension Response {
     return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
   }
 }
+
+extension ReceiptStore.UsageRow: APIObject {
+  var json: JSONValue {
+    [
+      "agency_code": .string(agencyCode), "template_symbol": .string(templateSymbol), "series": .string(series),
+      "first_number": .string(firstNumber), "last_number": .string(lastNumber), "issued": .integer(Int64(issued)),
+      "replaced": .integer(Int64(replaced)), "cancelled": .integer(Int64(cancelled)),
+      "total_amount": .integer(totalAmount),
+    ]
+  }
+}

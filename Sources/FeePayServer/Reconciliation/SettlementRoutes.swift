@@ -211,8 +211,8 @@ struct SettlementRoutes: Sendable {
     if force, (note ?? "").isEmpty {
       throw FeePayError.validation([FieldError(pointer: "/note", "is required when force is true")])
     }
-    let result = try await settlements.closeDay(day, force: force, note: note, actor: principal.actor, now: clock.now)
-    return .json(Array(result.jsonText.utf8))
+    return .encoded(
+      try await settlements.closeDay(day, force: force, note: note, actor: principal.actor, now: clock.now))
   }
 
   func remittance(_ request: Request) async throws -> Response {
@@ -231,17 +231,55 @@ struct SettlementRoutes: Sendable {
       headers[.contentType] = "text/csv; charset=utf-8"
       return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: csv)))
     }
-    return .encoded(Remittance(businessDate: day.description, total: total, data: rows))
+    return .encoded(Remittance(businessDate: day, total: total, data: rows))
   }
 
-  struct Remittance: Encodable {
-    var businessDate: String
+  /// What each agency owes the State Treasury for a day, per fee code.
+  struct Remittance: APIObject {
+    var businessDate: BusinessDate
     var total: Int64
     var data: [SettlementStore.RemittanceRow]
 
-    enum CodingKeys: String, CodingKey {
-      case total, data
-      case businessDate = "business_date"
+    var json: JSONValue {
+      ["business_date": .string(businessDate.description), "total": .integer(total), "data": .array(data.map(\.json))]
     }
+  }
+}
+
+extension SettlementStore.RemittanceRow: APIObject {
+  var json: JSONValue {
+    ["agency_code": .string(agencyCode), "fee_code": .string(feeCode), "amount": .integer(amount)]
+  }
+}
+
+extension SettlementStore.Summary: APIObject {
+  var json: JSONValue {
+    [
+      "id": .string(id), "connector": .string(connector), "business_date": .string(businessDate.description),
+      "format": .string(format), "line_count": .integer(Int64(lineCount)), "total_amount": .integer(totalAmount),
+      "status": .string(status),
+      "summary": .object(summary.mapValues { ["count": .integer(Int64($0.count)), "amount": .integer($0.amount)] }),
+    ]
+  }
+}
+
+extension SettlementStore.Item: APIObject {
+  var json: JSONValue {
+    func text(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
+    return [
+      "line_no": .integer(Int64(lineNo)), "bank_txn_id": .string(bankTxnID), "payment_code": text(paymentCode),
+      "amount": .integer(amount), "currency": .string(currency), "category": .string(category),
+      "payment_id": text(paymentID), "invoice_id": text(invoiceID), "exception_id": text(exceptionID),
+    ]
+  }
+}
+
+extension SettlementStore.DayClosure: APIObject {
+  var json: JSONValue {
+    [
+      "business_date": .string(businessDate.description), "closed_at": .string(Timestamp.format(closedAt)),
+      "forced": .bool(forced), "open_exceptions": .integer(Int64(openExceptions)),
+      "connectors_without_statement": .array(connectorsWithoutStatement.map(JSONValue.string)),
+    ]
   }
 }

@@ -43,10 +43,10 @@ public struct LedgerStore: Sendable {
     return id
   }
 
-  /// A ledger balance row (api.md).
-  public struct Balance: Sendable, Encodable {
+  /// An account's debits, credits and balance (on the account's normal side).
+  public struct Balance: Sendable {
     public var account: String
-    public var kind: String
+    public var kind: LedgerAccount.Kind
     public var debit: Int64
     public var credit: Int64
     public var balance: Int64
@@ -63,15 +63,16 @@ public struct LedgerStore: Sendable {
       GROUP BY a.code, a.kind ORDER BY a.code
       """)
     return try rows.map {
-      let (code, kind, debit, credit) = try $0.decode((String, String, Int64, Int64).self)
-      let debitNormal = kind == "asset" || kind == "expense"
+      let (code, kindText, debit, credit) = try $0.decode((String, String, Int64, Int64).self)
+      let kind = try LedgerAccount.Kind.stored(kindText, column: "ledger_accounts.kind")
+      let debitNormal = kind == .asset || kind == .expense
       return Balance(
         account: code, kind: kind, debit: debit, credit: credit, balance: debitNormal ? debit - credit : credit - debit)
     }
   }
 
-  /// A posting as `GET /v1/ledger/entries` shows it.
-  public struct Entry: Sendable, Encodable {
+  /// One posting with its journal.
+  public struct Entry: Sendable {
     public var id: Int64
     public var journalID: String
     public var kind: String
@@ -79,15 +80,9 @@ public struct LedgerStore: Sendable {
     public var account: String
     public var debit: Int64
     public var credit: Int64
-    public var businessDate: String
-    public var createdAt: String
+    public var businessDate: BusinessDate
+    public var createdAt: Date
 
-    enum CodingKeys: String, CodingKey {
-      case id, kind, reference, account, debit, credit
-      case journalID = "journal_id"
-      case businessDate = "business_date"
-      case createdAt = "created_at"
-    }
   }
 
   /// Postings, oldest first, optionally of one account; `after` is the last id seen.
@@ -104,7 +99,7 @@ public struct LedgerStore: Sendable {
         (Int64, String, String, String, String, Int64, Int64, String, Date).self)
       return Entry(
         id: id, journalID: journal, kind: kind, reference: reference, account: account, debit: debit, credit: credit,
-        businessDate: day, createdAt: Timestamp.format(created))
+        businessDate: try .stored(day, column: "ledger_journals.business_date"), createdAt: created)
     }
     return (entries, rows.count > limit)
   }

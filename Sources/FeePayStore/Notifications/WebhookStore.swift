@@ -85,38 +85,17 @@ public struct WebhookStore: Sendable {
     }
   }
 
-  /// A delivery as `GET /v1/webhook-deliveries` shows it.
-  public struct Delivery: Sendable, Encodable {
+  /// A webhook delivery: where it stands, and when it is next tried (while pending).
+  public struct Delivery: Sendable {
     public var eventID: String
     public var eventType: String
     public var status: String
     public var attempts: Int
     public var lastStatus: Int?
     public var lastError: String?
-    public var nextAttemptAt: String?
-    public var deliveredAt: String?
+    public var nextAttemptAt: Date?
+    public var deliveredAt: Date?
 
-    enum CodingKeys: String, CodingKey {
-      case status, attempts
-      case eventID = "event_id"
-      case eventType = "event_type"
-      case lastStatus = "last_status"
-      case lastError = "last_error"
-      case nextAttemptAt = "next_attempt_at"
-      case deliveredAt = "delivered_at"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-      var c = encoder.container(keyedBy: CodingKeys.self)
-      try c.encode(eventID, forKey: .eventID)
-      try c.encode(eventType, forKey: .eventType)
-      try c.encode(status, forKey: .status)
-      try c.encode(attempts, forKey: .attempts)
-      try c.encode(lastStatus, forKey: .lastStatus)
-      try c.encode(lastError, forKey: .lastError)
-      try c.encode(nextAttemptAt, forKey: .nextAttemptAt)
-      try c.encode(deliveredAt, forKey: .deliveredAt)
-    }
   }
 
   public func deliveries(portal: String?, status: String?, after: String?, limit: Int) async throws -> (
@@ -135,7 +114,7 @@ public struct WebhookStore: Sendable {
         (String, String, String, Int, Int?, String?, Date, Date?).self)
       return Delivery(
         eventID: id, eventType: type, status: status, attempts: attempts, lastStatus: last, lastError: error,
-        nextAttemptAt: status == "pending" ? Timestamp.format(next) : nil, deliveredAt: delivered.map(Timestamp.format))
+        nextAttemptAt: status == "pending" ? next : nil, deliveredAt: delivered)
     }
     return (items, rows.count > limit)
   }

@@ -114,7 +114,7 @@ public struct PaymentStore: Sendable {
         businessDate: businessDate, on: c, now: now)
       try await appendEvent(
         type: "payment.exception", portal: invoice?.portalCode, subject: exceptionID,
-        data: JSONOutput.encode(exception),
+        data: exception.jsonValue.jsonBytes,
         on: c, now: now)
       try await AuditLog.append(
         on: c, logger: logger, at: now, actor: "connector:\(connector.code)", action: "payment.exception",

@@ -391,7 +391,7 @@ public struct ReceiptStore: Sendable {
   // MARK: Reporting
 
   /// One row of the receipt usage report (form BC26/BLĐT).
-  public struct UsageRow: Sendable, Encodable {
+  public struct UsageRow: Sendable {
     public var agencyCode: String
     public var templateSymbol: String
     public var series: String
@@ -402,14 +402,6 @@ public struct ReceiptStore: Sendable {
     public var cancelled: Int
     public var totalAmount: Int64
 
-    enum CodingKeys: String, CodingKey {
-      case series, issued, replaced, cancelled
-      case agencyCode = "agency_code"
-      case templateSymbol = "template_symbol"
-      case firstNumber = "first_number"
-      case lastNumber = "last_number"
-      case totalAmount = "total_amount"
-    }
   }
 
   /// Receipts issued from `from` to `to` (Vietnamese calendar days, inclusive).

@@ -49,7 +49,7 @@ public struct SettlementStore: Sendable {
 
   public func setCSVMapping(connector: String, mapping: CSVMapping, actor: String, now: Date) async throws {
     if let problem = mapping.problem { throw FeePayError(.validationFailed, problem) }
-    let text = String(decoding: JSONOutput.encode(mapping), as: UTF8.self)
+    let text = mapping.jsonValue.jsonText
     try await database.transaction { c in
       let rows = try await c.query(
         "UPDATE connectors SET csv_mapping = \(text)::jsonb WHERE code = \(connector) RETURNING 1", logger: logger
@@ -351,7 +351,7 @@ public struct SettlementStore: Sendable {
         INSERT INTO events (id, portal_code, type, subject_id, data, created_at)
         SELECT t.e, nullif(t.p, ''), 'payment.exception', t.x, t.d::jsonb, \(now)
         FROM unnest(\(exceptions.map { _ in ids.make(.event) })::text[], \(portals.map { $0 ?? "" })::text[], \(exceptions.map(\.id))::text[],
-                    \(exceptions.map { String(decoding: JSONOutput.encode($0), as: UTF8.self) })::text[]) AS t(e, p, x, d)
+                    \(exceptions.map(\.jsonValue.jsonText))::text[]) AS t(e, p, x, d)
         """, logger: logger)
     }
   }
@@ -365,27 +365,21 @@ public struct SettlementStore: Sendable {
 
   /// A statement's summary: count and amount per category; the categories of its lines
   /// add up to the file.
-  public struct Summary: Sendable, Encodable {
+  public struct Summary: Sendable {
     public var id: String
     public var connector: String
-    public var businessDate: String
+    public var businessDate: BusinessDate
     public var format: String
     public var lineCount: Int
     public var totalAmount: Int64
     public var status = "reconciled"
     public var summary: [String: Bucket]
 
-    public struct Bucket: Sendable, Encodable {
+    public struct Bucket: Sendable {
       public var count: Int
       public var amount: Int64
     }
 
-    enum CodingKeys: String, CodingKey {
-      case id, connector, format, status, summary
-      case businessDate = "business_date"
-      case lineCount = "line_count"
-      case totalAmount = "total_amount"
-    }
   }
 
   public func summary(id: String) async throws -> Summary? {
@@ -410,12 +404,13 @@ public struct SettlementStore: Sendable {
       buckets[category] = Summary.Bucket(count: n, amount: amount)
     }
     return Summary(
-      id: id, connector: connector, businessDate: day, format: format, lineCount: count, totalAmount: total,
+      id: id, connector: connector, businessDate: try .stored(day, column: "settlements.business_date"), format: format,
+      lineCount: count, totalAmount: total,
       summary: buckets)
   }
 
-  /// A statement line with its category (api.md "Settlement item").
-  public struct Item: Sendable, Encodable {
+  /// A statement line with its category.
+  public struct Item: Sendable {
     public var lineNo: Int
     public var bankTxnID: String
     public var paymentCode: String?
@@ -426,28 +421,6 @@ public struct SettlementStore: Sendable {
     public var invoiceID: String?
     public var exceptionID: String?
 
-    enum CodingKeys: String, CodingKey {
-      case amount, currency, category
-      case lineNo = "line_no"
-      case bankTxnID = "bank_txn_id"
-      case paymentCode = "payment_code"
-      case paymentID = "payment_id"
-      case invoiceID = "invoice_id"
-      case exceptionID = "exception_id"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-      var c = encoder.container(keyedBy: CodingKeys.self)
-      try c.encode(lineNo, forKey: .lineNo)
-      try c.encode(bankTxnID, forKey: .bankTxnID)
-      try c.encode(paymentCode, forKey: .paymentCode)
-      try c.encode(amount, forKey: .amount)
-      try c.encode(currency, forKey: .currency)
-      try c.encode(category, forKey: .category)
-      try c.encode(paymentID, forKey: .paymentID)
-      try c.encode(invoiceID, forKey: .invoiceID)
-      try c.encode(exceptionID, forKey: .exceptionID)
-    }
   }
 
   public func items(settlement: String, category: String?, afterLine: Int, limit: Int) async throws -> [Item] {
@@ -503,7 +476,7 @@ public struct SettlementStore: Sendable {
       }
       let resolution = PaymentException.Resolution(
         action: action.rawValue, note: note, by: actor, at: Timestamp.format(now))
-      let text = String(decoding: JSONOutput.encode(resolution), as: UTF8.self)
+      let text = resolution.jsonValue.jsonText
       try await c.query(
         "UPDATE payment_exceptions SET status = 'resolved', resolution = \(text)::jsonb WHERE id = \(id)",
         logger: logger)
@@ -563,7 +536,7 @@ public struct SettlementStore: Sendable {
   /// money that day without a statement, unless forced with a note. Afterwards the
   /// database refuses anything dated that day.
   public func closeDay(_ day: BusinessDate, force: Bool, note: String?, actor: String, now: Date) async throws
-    -> JSONValue
+    -> DayClosure
   {
     try await database.transaction { c in
       let d = day.description
@@ -598,25 +571,27 @@ public struct SettlementStore: Sendable {
         summary: [
           "forced": .bool(force), "note": note.map(JSONValue.string) ?? .null, "open_exceptions": .integer(Int64(open)),
         ])
-      return [
-        "business_date": .string(d), "closed_at": .string(Timestamp.format(now)), "forced": .bool(force),
-        "open_exceptions": .integer(Int64(open)), "connectors_without_statement": .array(missing.map(JSONValue.string)),
-      ]
+      return DayClosure(
+        businessDate: day, closedAt: now, forced: force, openExceptions: open, connectorsWithoutStatement: missing)
     }
+  }
+
+  /// A business day closed: when, whether forced past what was still open, and what was.
+  public struct DayClosure: Sendable {
+    public var businessDate: BusinessDate
+    public var closedAt: Date
+    public var forced: Bool
+    public var openExceptions: Int
+    public var connectorsWithoutStatement: [String]
   }
 
   /// A remittance row: what an agency collected under a fee code on a day, owed to the
   /// State Treasury (the movement of its `fees_payable` account that day).
-  public struct RemittanceRow: Sendable, Encodable {
+  public struct RemittanceRow: Sendable {
     public var agencyCode: String
     public var feeCode: String
     public var amount: Int64
 
-    enum CodingKeys: String, CodingKey {
-      case amount
-      case agencyCode = "agency_code"
-      case feeCode = "fee_code"
-    }
   }
 
   public func remittance(_ day: BusinessDate) async throws -> [RemittanceRow] {
