@@ -5,7 +5,7 @@ public import Foundation
 /// parameters that both the IPN and the payment URL carry, and the IPN's answers.
 public enum VNPay {
   /// An IPN answer: `{"RspCode":"00","Message":"Confirm Success"}` and the like.
-  public enum Answer: String, Sendable {
+  public enum Answer: String, Sendable, JSONRepresentable {
     case confirmed = "00"
     case orderNotFound = "01"
     case alreadyConfirmed = "02"
@@ -24,7 +24,7 @@ public enum VNPay {
       }
     }
 
-    public var json: String { "{\"RspCode\":\"\(rawValue)\",\"Message\":\"\(message)\"}" }
+    public var jsonValue: JSONValue { ["RspCode": .string(rawValue), "Message": .string(message)] }
   }
 
   /// Form-URL-encoding as VNPay's reference code does it (PHP `urlencode`): letters, digits

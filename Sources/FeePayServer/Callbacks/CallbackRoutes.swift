@@ -159,7 +159,7 @@ struct CallbackRoutes: Sendable {
   ) async throws -> Response {
     func answer(_ a: VNPay.Answer, _ outcome: String) -> Response {
       metrics.callback(connector: connector.code, outcome: outcome)
-      return .json(Array(a.json.utf8))
+      return .json(a.jsonValue.jsonBytes)
     }
     guard let ipn else { return answer(.unknownError, "malformed") }
     if let refusal {

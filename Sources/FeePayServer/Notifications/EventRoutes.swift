@@ -25,10 +25,11 @@ struct EventRoutes: Sendable {
     let after = parameters.get("after")
     let page = try await store.events(portal: principal.portalCode ?? "", after: after, limit: limit)
     let next = page.last?.cursor ?? after
-    let body =
-      "{\"data\":[\(page.map(\.json).joined(separator: ","))],\"has_more\":\(page.count == limit),\"next_cursor\":"
-      + (next.map { "\"\($0)\"" } ?? "null") + "}"
-    return .json(Array(body.utf8))
+    let body: JSONValue = [
+      "data": .array(page.map(\.json)), "has_more": .bool(page.count == limit),
+      "next_cursor": next.map(JSONValue.string) ?? .null,
+    ]
+    return .encoded(body)
   }
 
   func redeliver(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -36,7 +37,7 @@ struct EventRoutes: Sendable {
     let id = try context.parameters.require("id")
     guard IDGenerator.isWellFormed(id, kind: .event) else { throw FeePayError.notFound("event") }
     try await store.redeliver(eventID: id, portal: principal.portalCode ?? "", now: clock.now)
-    return .json(Array("{\"event_id\":\"\(id)\",\"status\":\"pending\"}".utf8), status: .accepted)
+    return .encoded(["event_id": .string(id), "status": "pending"] as JSONValue, status: .accepted)
   }
 
   func deliveries(_ request: Request) async throws -> Response {
@@ -53,6 +54,13 @@ struct EventRoutes: Sendable {
     let (items, hasMore) = try await store.deliveries(
       portal: principal.role == .portal ? principal.portalCode ?? "" : nil, status: status, after: after, limit: limit)
     return .encoded(Page(data: items, nextCursor: hasMore ? items.last.map { Cursor.make(after: $0.eventID) } : nil))
+  }
+}
+
+extension WebhookStore.Event: APIObject {
+  /// The same object in the events API and (as `data`, with `timestamp`) in webhooks.
+  var json: JSONValue {
+    ["id": .string(id), "type": .string(type), "created_at": .string(Timestamp.format(createdAt)), "data": data]
   }
 }
 

@@ -115,13 +115,14 @@ public struct WebhookDispatcher: Service {
   /// The body a portal receives: `{"type","timestamp","data"}`. If the object would make it
   /// 20 kB or more, `data` carries only its id; the portal fetches the rest.
   static func body(of event: WebhookStore.Event) -> [UInt8] {
-    let full =
-      "{\"data\":\(event.data),\"timestamp\":\"\(Timestamp.format(event.createdAt))\",\"type\":\"\(event.type)\"}"
-    if full.utf8.count < 20_000 { return Array(full.utf8) }
-    let id = (try? JSONValue.parse(Array(event.data.utf8)))?["id"]?.stringValue ?? ""
-    return Array(
-      "{\"data\":{\"id\":\"\(id)\"},\"timestamp\":\"\(Timestamp.format(event.createdAt))\",\"type\":\"\(event.type)\"}"
-        .utf8)
+    func body(_ data: JSONValue) -> [UInt8] {
+      let body: JSONValue = [
+        "data": data, "timestamp": .string(Timestamp.format(event.createdAt)), "type": .string(event.type),
+      ]
+      return body.jsonBytes
+    }
+    let full = body(event.data)
+    return full.count < 20_000 ? full : body(["id": event.data["id"] ?? .null])
   }
 
   func deliver(_ job: WebhookStore.Job) async {

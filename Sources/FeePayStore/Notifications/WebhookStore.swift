@@ -17,19 +17,15 @@ public struct WebhookStore: Sendable {
   var logger: Logger { database.logger }
   static func context(_ portal: String) -> String { "portal:\(portal):webhook" }
 
-  /// An event as the API and webhooks show it: `{"id","type","created_at","data"}`.
+  /// Something that happened to one of a portal's objects, in commit order.
   public struct Event: Sendable {
     public var id: String
     public var type: String
     public var createdAt: Date
-    /// The `data` object's JSON text, as stored.
-    public var data: String
+    /// The object as it was when the event happened (an invoice, a payment exception).
+    public var data: JSONValue
+    /// Where the event stands in the portal's commit order (`txid:seq`).
     public var cursor: String
-
-    /// The JSON object, byte for byte the same in the events API and in webhooks.
-    public var json: String {
-      "{\"created_at\":\"\(Timestamp.format(createdAt))\",\"data\":\(data),\"id\":\"\(id)\",\"type\":\"\(type)\"}"
-    }
   }
 
   // MARK: Polling
@@ -56,7 +52,8 @@ public struct WebhookStore: Sendable {
       """)
     return try rows.map {
       let (id, type, created, data, t, s) = try $0.decode((String, String, Date, String, Int64, Int64).self)
-      return Event(id: id, type: type, createdAt: created, data: data, cursor: "\(t):\(s)")
+      return Event(
+        id: id, type: type, createdAt: created, data: try JSONValue.parse(Array(data.utf8)), cursor: "\(t):\(s)")
     }
   }
 
@@ -175,7 +172,9 @@ public struct WebhookStore: Sendable {
       }
       return Job(
         eventID: id, portal: portal, url: url, secrets: keys,
-        event: Event(id: id, type: type, createdAt: created, data: data, cursor: "\(txid):\(seq)"), attempts: attempts)
+        event: Event(
+          id: id, type: type, createdAt: created, data: try JSONValue.parse(Array(data.utf8)), cursor: "\(txid):\(seq)"),
+        attempts: attempts)
     }
   }
 
