@@ -38,68 +38,105 @@ public struct AppConfiguration: Sendable {
   public init() {}
 }
 
-/// Builds the FeePay HTTP application: routes, middleware and the services it owns (the
-/// database pool first, then the background workers; the HTTP server starts last and, on
-/// shutdown, drains before the pool closes).
+/// The stores and caches a FeePay process shares between its routes and its background
+/// services, made once from the configuration.
+struct AppComponents: Sendable {
+  let configuration: AppConfiguration
+  let database: Database
+  let migrator: Migrator
+  let clock: any WallClock
+  let metrics: AppMetrics
+  let ids: IDGenerator
+  let presenter: InvoicePresenter
+  let invoices: InvoiceStore
+  let provisioning: ProvisioningStore
+  let authenticator: Authenticator
+  let connectors: ConnectorStore
+  let payments: PaymentStore
+  let receipts: ReceiptStore
+  let settlements: SettlementStore
+  let webhooks: WebhookStore
+  let ledger: LedgerStore
+
+  init(
+    configuration: AppConfiguration, database: Database, migrator: Migrator, secrets: SecretBox, clock: any WallClock,
+    metrics: AppMetrics
+  ) {
+    self.configuration = configuration
+    self.database = database
+    self.migrator = migrator
+    self.clock = clock
+    self.metrics = metrics
+    let ids = IDGenerator(clock: clock)
+    let presenter = InvoicePresenter(publicBaseURL: configuration.publicBaseURL)
+    self.ids = ids
+    self.presenter = presenter
+    self.invoices = InvoiceStore(
+      database: database, ids: ids, presenter: presenter, paymentCodePrefix: configuration.paymentCodePrefix,
+      clock: clock, cacheLifetime: configuration.cacheLifetime)
+    self.provisioning = ProvisioningStore(database: database, ids: ids)
+    self.authenticator = Authenticator(
+      provisioning: provisioning, clock: clock, cacheLifetime: configuration.cacheLifetime)
+    self.connectors = ConnectorStore(
+      database: database, secrets: secrets, clock: clock, cacheLifetime: configuration.cacheLifetime)
+    self.payments = PaymentStore(
+      database: database, ids: ids, presenter: presenter, paymentCodePrefix: configuration.paymentCodePrefix)
+    self.receipts = ReceiptStore(
+      database: database, secrets: secrets, ids: ids, publicBaseURL: configuration.publicBaseURL)
+    self.settlements = SettlementStore(database: database, ids: ids, presenter: presenter)
+    self.webhooks = WebhookStore(database: database, secrets: secrets)
+    self.ledger = LedgerStore(database: database, ids: ids)
+  }
+}
+
+/// Every route of FeePay, each group with the middleware that authenticates it.
+func buildRouter(_ c: AppComponents) -> Router<AppRequestContext> {
+  let router = Router(context: AppRequestContext.self)
+  router.add(middleware: RequestMiddleware())
+  OperationsRoutes(
+    database: c.database, migrator: c.migrator, readinessTimeout: c.configuration.readinessTimeout,
+    metrics: c.metrics
+  ).add(to: router)
+  InvoiceRoutes(
+    invoices: c.invoices, presenter: c.presenter, authenticator: c.authenticator, clock: c.clock,
+    rules: c.configuration.invoiceRules, connectors: c.connectors, vnpayGateway: c.configuration.vnpayGateway
+  ).add(to: router)
+  ReceiptRoutes(receipts: c.receipts, authenticator: c.authenticator, clock: c.clock).add(to: router)
+  SettlementRoutes(
+    settlements: c.settlements, authenticator: c.authenticator, clock: c.clock, ids: c.ids,
+    maxStatementBytes: c.configuration.maxStatementBytes
+  ).add(to: router)
+  EventRoutes(store: c.webhooks, authenticator: c.authenticator, clock: c.clock).add(to: router)
+  PaymentPage(invoices: c.invoices, provisioning: c.provisioning, clock: c.clock).add(to: router)
+  CallbackRoutes(connectors: c.connectors, payments: c.payments, clock: c.clock, metrics: c.metrics).add(to: router)
+  AccountingRoutes(payments: c.payments, ledger: c.ledger, authenticator: c.authenticator, clock: c.clock)
+    .add(to: router)
+  return router
+}
+
+/// Builds the FeePay HTTP application: the router (``buildRouter(_:)``) and the services it
+/// owns (the database pool first, then the background workers; the HTTP server starts last
+/// and, on shutdown, drains before the pool closes).
 public func buildApplication(
   configuration: AppConfiguration, database: Database, migrator: Migrator, secrets: SecretBox,
   clock: any WallClock = SystemClock(), metrics: AppMetrics = AppMetrics(), logger: Logger
 ) -> some ApplicationProtocol {
-  let ids = IDGenerator(clock: clock)
-  let presenter = InvoicePresenter(publicBaseURL: configuration.publicBaseURL)
-  let invoices = InvoiceStore(
-    database: database, ids: ids, presenter: presenter, paymentCodePrefix: configuration.paymentCodePrefix,
-    clock: clock, cacheLifetime: configuration.cacheLifetime)
-  let provisioning = ProvisioningStore(database: database, ids: ids)
-  let authenticator = Authenticator(
-    provisioning: provisioning, clock: clock, cacheLifetime: configuration.cacheLifetime)
-  let connectors = ConnectorStore(
-    database: database, secrets: secrets, clock: clock, cacheLifetime: configuration.cacheLifetime)
-  let payments = PaymentStore(
-    database: database, ids: ids, presenter: presenter, paymentCodePrefix: configuration.paymentCodePrefix)
-
-  let router = Router(context: AppRequestContext.self)
-  router.add(middleware: RequestMiddleware())
-  OperationsRoutes(database: database, migrator: migrator, readinessTimeout: configuration.readinessTimeout)
-    .add(to: router)
-  router.get("/metrics") { _, _ in
-    var headers = HTTPFields()
-    headers[.contentType] = "text/plain; version=0.0.4"
-    return Response(
-      status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
-  }
-  InvoiceRoutes(
-    invoices: invoices, presenter: presenter, authenticator: authenticator, clock: clock,
-    rules: configuration.invoiceRules, connectors: connectors, vnpayGateway: configuration.vnpayGateway
-  ).add(to: router)
-  let receipts = ReceiptStore(
-    database: database, secrets: secrets, ids: ids, publicBaseURL: configuration.publicBaseURL)
-  ReceiptRoutes(receipts: receipts, authenticator: authenticator, clock: clock).add(to: router)
-  SettlementRoutes(
-    settlements: SettlementStore(database: database, ids: ids, presenter: presenter), authenticator: authenticator,
-    clock: clock, ids: ids, maxStatementBytes: configuration.maxStatementBytes
-  ).add(to: router)
-  let webhookStore = WebhookStore(database: database, secrets: secrets)
-  EventRoutes(store: webhookStore, authenticator: authenticator, clock: clock).add(to: router)
-  PaymentPage(invoices: invoices, provisioning: provisioning, clock: clock).add(to: router)
-  CallbackRoutes(connectors: connectors, payments: payments, clock: clock, metrics: metrics).add(to: router)
-  AccountingRoutes(
-    payments: payments, ledger: LedgerStore(database: database, ids: ids), authenticator: authenticator, clock: clock
-  ).add(to: router)
-
+  let c = AppComponents(
+    configuration: configuration, database: database, migrator: migrator, secrets: secrets, clock: clock,
+    metrics: metrics)
   var services: [any Service] = [database.client]
   if let interval = configuration.maintenanceInterval {
-    services.append(MaintenanceService(invoices: invoices, clock: clock, interval: interval, logger: logger))
+    services.append(MaintenanceService(invoices: c.invoices, clock: clock, interval: interval, logger: logger))
   }
   if let interval = configuration.receiptInterval {
-    services.append(ReceiptIssuer(receipts: receipts, clock: clock, interval: interval, logger: logger))
+    services.append(ReceiptIssuer(receipts: c.receipts, clock: clock, interval: interval, logger: logger))
   }
   if let settings = configuration.webhooks {
     services.append(
-      WebhookDispatcher(store: webhookStore, clock: clock, settings: settings, metrics: metrics, logger: logger))
+      WebhookDispatcher(store: c.webhooks, clock: clock, settings: settings, metrics: metrics, logger: logger))
   }
   var app = Application(
-    router: router,
+    router: buildRouter(c),
     configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "FeePay"),
     services: services,
     logger: logger

@@ -13,13 +13,13 @@ struct AccountingRoutes: Sendable {
   static let readers: Set<Role> = [.accountant, .auditor, .admin]
 
   func add(to router: Router<AppRequestContext>) {
-    router.get("/v1/exceptions") { request, _ in try await exceptions(request) }
-    router.get("/v1/ledger/balances") { request, _ in try await balances(request) }
-    router.get("/v1/ledger/entries") { request, _ in try await entries(request) }
+    router.group("v1").add(middleware: authenticator.requiring(Self.readers))
+      .get("exceptions") { request, _ in try await exceptions(request) }
+      .get("ledger/balances") { request, _ in try await balances(request) }
+      .get("ledger/entries") { request, _ in try await entries(request) }
   }
 
   func exceptions(_ request: Request) async throws -> Response {
-    _ = try await authenticator.principal(request, roles: Self.readers)
     let parameters = request.uri.queryParameters
     var query = PaymentStore.ExceptionQuery()
     var errors: [FieldError] = []
@@ -46,7 +46,6 @@ struct AccountingRoutes: Sendable {
   }
 
   func balances(_ request: Request) async throws -> Response {
-    _ = try await authenticator.principal(request, roles: Self.readers)
     var asOf = clock.now
     if let text = request.uri.queryParameters.get("as_of") {
       guard let date = Timestamp.parse(text) else {
@@ -67,7 +66,6 @@ struct AccountingRoutes: Sendable {
   }
 
   func entries(_ request: Request) async throws -> Response {
-    _ = try await authenticator.principal(request, roles: Self.readers)
     let parameters = request.uri.queryParameters
     var errors: [FieldError] = []
     let limit = Cursor.limit(parameters.get("limit"), errors: &errors)

@@ -19,11 +19,15 @@ struct InvoiceRoutes: Sendable {
   static let readers: Set<Role> = [.portal, .accountant, .auditor, .admin]
 
   func add(to router: Router<AppRequestContext>) {
-    router.post("/v1/invoices") { request, context in try await create(request, context) }
-    router.get("/v1/invoices") { request, context in try await list(request, context) }
-    router.get("/v1/invoices/:id") { request, context in try await get(request, context) }
-    router.post("/v1/invoices/:id/cancel") { request, context in try await cancel(request, context) }
-    router.get("/v1/invoices/:id/checkout") { request, context in try await checkout(request, context) }
+    // A cached principal is enough for creation: its statement checks that the key is unrevoked.
+    router.group("v1/invoices").add(middleware: authenticator.requiring([.portal], cached: true))
+      .post { request, context in try await create(request, context) }
+    router.group("v1/invoices").add(middleware: authenticator.requiring([.portal]))
+      .post(":id/cancel") { request, context in try await cancel(request, context) }
+      .get(":id/checkout") { request, context in try await checkout(request, context) }
+    router.group("v1/invoices").add(middleware: authenticator.requiring(Self.readers))
+      .get { request, context in try await list(request, context) }
+      .get(":id") { request, context in try await get(request, context) }
   }
 
   /// A signed payment page link of a gateway, valid until `expiresAt`.
@@ -39,7 +43,7 @@ struct InvoiceRoutes: Sendable {
 
   /// The signed VNPay payment URL for an open invoice of the caller's portal.
   func checkout(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-    let principal = try await authenticator.principal(request, roles: [.portal])
+    let principal = try context.principal
     let id = try context.parameters.require("id")
     let parameters = request.uri.queryParameters
     let now = clock.now
@@ -76,8 +80,7 @@ struct InvoiceRoutes: Sendable {
 
   func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {
     var request = request
-    // A cached principal is enough: the insert itself checks that the key is unrevoked.
-    let principal = try await authenticator.principal(request, roles: [.portal], cached: true)
+    let principal = try context.principal
     guard let portal = principal.portalCode else { throw FeePayError(.forbidden, "Only portal keys create invoices.") }
     guard let key = request.headers[.idempotencyKey] else {
       throw FeePayError(.malformedRequest, "The Idempotency-Key header is required (1-255 printable ASCII characters).")
@@ -114,14 +117,14 @@ struct InvoiceRoutes: Sendable {
   }
 
   func get(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-    let principal = try await authenticator.principal(request, roles: Self.readers)
+    let principal = try context.principal
     let id = try context.parameters.require("id")
     guard let invoice = try await invoices.get(id, visibleTo: principal) else { throw FeePayError.notFound("invoice") }
     return .json(presenter.json(invoice, now: clock.now))
   }
 
   func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-    let principal = try await authenticator.principal(request, roles: Self.readers)
+    let principal = try context.principal
     let parameters = request.uri.queryParameters
     var query = InvoiceQuery()
     var errors: [FieldError] = []
@@ -158,7 +161,7 @@ struct InvoiceRoutes: Sendable {
   }
 
   func cancel(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-    let principal = try await authenticator.principal(request, roles: [.portal])
+    let principal = try context.principal
     let id = try context.parameters.require("id")
     let now = clock.now
     let invoice = try await invoices.cancel(id, by: principal, now: now)

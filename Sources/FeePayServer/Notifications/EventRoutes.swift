@@ -11,13 +11,15 @@ struct EventRoutes: Sendable {
   let clock: any WallClock
 
   func add(to router: Router<AppRequestContext>) {
-    router.get("/v1/events") { request, _ in try await events(request) }
-    router.post("/v1/events/:id/redeliver") { request, context in try await redeliver(request, context) }
-    router.get("/v1/webhook-deliveries") { request, _ in try await deliveries(request) }
+    router.group("v1/events").add(middleware: authenticator.requiring([.portal]))
+      .get { request, context in try await events(request, context) }
+      .post(":id/redeliver") { request, context in try await redeliver(request, context) }
+    router.group("v1/webhook-deliveries").add(middleware: authenticator.requiring([.portal, .auditor, .admin]))
+      .get { request, context in try await deliveries(request, context) }
   }
 
-  func events(_ request: Request) async throws -> Response {
-    let principal = try await authenticator.principal(request, roles: [.portal])
+  func events(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    let principal = try context.principal
     let parameters = request.uri.queryParameters
     var errors: [FieldError] = []
     let limit = Cursor.limit(parameters.get("limit"), errors: &errors)
@@ -33,15 +35,15 @@ struct EventRoutes: Sendable {
   }
 
   func redeliver(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-    let principal = try await authenticator.principal(request, roles: [.portal])
+    let principal = try context.principal
     let id = try context.parameters.require("id")
     guard IDGenerator.isWellFormed(id, kind: .event) else { throw FeePayError.notFound("event") }
     try await store.redeliver(eventID: id, portal: principal.portalCode ?? "", now: clock.now)
     return .encoded(["event_id": .string(id), "status": "pending"] as JSONValue, status: .accepted)
   }
 
-  func deliveries(_ request: Request) async throws -> Response {
-    let principal = try await authenticator.principal(request, roles: [.portal, .auditor, .admin])
+  func deliveries(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    let principal = try context.principal
     let parameters = request.uri.queryParameters
     var errors: [FieldError] = []
     let status = parameters.get("status")

@@ -5,15 +5,22 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// `/health/live`, `/health/ready` and `/openapi.yaml`.
+/// `/health/live`, `/health/ready`, `/metrics` and `/openapi.yaml`.
 struct OperationsRoutes: Sendable {
   let database: Database
   let migrator: Migrator
   let readinessTimeout: Duration
+  let metrics: AppMetrics
 
   func add(to router: Router<AppRequestContext>) {
     router.get("/health/live") { _, _ in Response.encoded(["status": "live"] as JSONValue) }
     router.get("/health/ready") { _, context in try await ready(context) }
+    router.get("/metrics") { _, _ in
+      var headers = HTTPFields()
+      headers[.contentType] = "text/plain; version=0.0.4"
+      return Response(
+        status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+    }
     router.get("/openapi.yaml") { _, _ in
       var headers = HTTPFields()
       headers[.contentType] = "application/yaml"

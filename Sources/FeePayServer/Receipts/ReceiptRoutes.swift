@@ -14,8 +14,9 @@ struct ReceiptRoutes: Sendable {
   static let readers: Set<Role> = [.portal, .accountant, .auditor, .admin]
 
   func add(to router: Router<AppRequestContext>) {
-    router.get("/v1/receipts/:id") { request, context in
-      let principal = try await authenticator.principal(request, roles: Self.readers)
+    let reading = router.group("v1").add(middleware: authenticator.requiring(Self.readers))
+    reading.get("receipts/:id") { _, context in
+      let principal = try context.principal
       guard
         let receipt = try await receipts.receipt(
           id: try context.parameters.require("id"), portal: principal.readsEverything ? nil : principal.portalCode ?? ""
@@ -23,8 +24,8 @@ struct ReceiptRoutes: Sendable {
       else { throw FeePayError.notFound("receipt") }
       return Response.json(Array(receipt.object.jsonText.utf8))
     }
-    router.get("/v1/invoices/:id/receipt") { request, context in
-      let principal = try await authenticator.principal(request, roles: Self.readers)
+    reading.get("invoices/:id/receipt") { _, context in
+      let principal = try context.principal
       guard
         let receipt = try await receipts.receipt(
           invoiceID: try context.parameters.require("id"),
@@ -54,8 +55,10 @@ struct ReceiptRoutes: Sendable {
         : ["valid": false, "reason": .string(reason ?? "invalid")]
       return Response.json(Array(answer.jsonText.utf8))
     }
-    router.post("/v1/receipts/:id/replace") { request, context in try await replace(request, context) }
-    router.get("/v1/reports/receipt-usage") { request, _ in try await usage(request) }
+    router.group("v1").add(middleware: authenticator.requiring([.accountant, .admin]))
+      .post("receipts/:id/replace") { request, context in try await replace(request, context) }
+    router.group("v1").add(middleware: authenticator.requiring([.accountant, .auditor, .admin]))
+      .get("reports/receipt-usage") { request, _ in try await usage(request) }
     router.get("/receipts/:lookup") { request, context in
       let lookup = try context.parameters.require("lookup")
       let english = request.uri.queryParameters.get("lang") == "en"
@@ -69,7 +72,7 @@ struct ReceiptRoutes: Sendable {
 
   func replace(_ request: Request, _ context: AppRequestContext) async throws -> Response {
     var request = request
-    let principal = try await authenticator.principal(request, roles: [.accountant, .admin])
+    let principal = try context.principal
     let id = try context.parameters.require("id")
     let body = try JSONValue.parse(try await request.jsonBody(limit: context.maxUploadSize))
     var errors: [FieldError] = []
@@ -95,7 +98,6 @@ struct ReceiptRoutes: Sendable {
   }
 
   func usage(_ request: Request) async throws -> Response {
-    _ = try await authenticator.principal(request, roles: [.accountant, .auditor, .admin])
     let p = request.uri.queryParameters
     var errors: [FieldError] = []
     let from = p.get("from").flatMap(BusinessDate.init)

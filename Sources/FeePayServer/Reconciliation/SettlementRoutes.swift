@@ -19,23 +19,24 @@ struct SettlementRoutes: Sendable {
   static let writers: Set<Role> = [.accountant, .admin]
 
   func add(to router: Router<AppRequestContext>) {
-    router.post("/v1/settlements") { request, _ in try await upload(request) }
-    router.get("/v1/settlements/:id") { request, context in
-      _ = try await authenticator.principal(request, roles: Self.readers)
+    let writing = router.group("v1").add(middleware: authenticator.requiring(Self.writers))
+    writing.post("settlements") { request, context in try await upload(request, context) }
+    writing.post("exceptions/:id/resolve") { request, context in try await resolve(request, context) }
+    writing.post("business-days/:date/close") { request, context in try await close(request, context) }
+    let reading = router.group("v1").add(middleware: authenticator.requiring(Self.readers))
+    reading.get("settlements/:id") { _, context in
       guard let summary = try await settlements.summary(id: try context.parameters.require("id")) else {
         throw FeePayError.notFound("settlement")
       }
       return Response.encoded(summary)
     }
-    router.get("/v1/settlements/:id/items") { request, context in try await items(request, context) }
-    router.get("/v1/settlements/:id/report.csv") { request, context in try await report(request, context) }
-    router.post("/v1/exceptions/:id/resolve") { request, context in try await resolve(request, context) }
-    router.post("/v1/business-days/:date/close") { request, context in try await close(request, context) }
-    router.get("/v1/reports/remittance") { request, _ in try await remittance(request) }
+    reading.get("settlements/:id/items") { request, context in try await items(request, context) }
+    reading.get("settlements/:id/report.csv") { request, context in try await report(request, context) }
+    reading.get("reports/remittance") { request, _ in try await remittance(request) }
   }
 
-  func upload(_ request: Request) async throws -> Response {
-    let principal = try await authenticator.principal(request, roles: Self.writers)
+  func upload(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    let principal = try context.principal
     let p = request.uri.queryParameters
     var errors: [FieldError] = []
     let connector = p.get("connector") ?? ""
@@ -98,7 +99,6 @@ struct SettlementRoutes: Sendable {
   }
 
   func items(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-    _ = try await authenticator.principal(request, roles: Self.readers)
     let id = try context.parameters.require("id")
     guard try await settlements.summary(id: id) != nil else { throw FeePayError.notFound("settlement") }
     let p = request.uri.queryParameters
@@ -118,7 +118,6 @@ struct SettlementRoutes: Sendable {
 
   /// Every line with its category, for the accountant's spreadsheet.
   func report(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-    _ = try await authenticator.principal(request, roles: Self.readers)
     let id = try context.parameters.require("id")
     guard try await settlements.summary(id: id) != nil else { throw FeePayError.notFound("settlement") }
     var csv = "line_no,bank_txn_id,payment_code,amount,currency,category,payment_id,invoice_id,exception_id\r\n"
@@ -151,7 +150,7 @@ struct SettlementRoutes: Sendable {
 
   func resolve(_ request: Request, _ context: AppRequestContext) async throws -> Response {
     var request = request
-    let principal = try await authenticator.principal(request, roles: Self.writers)
+    let principal = try context.principal
     let id = try context.parameters.require("id")
     let body = try JSONValue.parse(try await request.jsonBody(limit: context.maxUploadSize))
     guard case .object = body else { throw FeePayError(.malformedRequest, "The request body must be a JSON object.") }
@@ -197,7 +196,7 @@ struct SettlementRoutes: Sendable {
 
   func close(_ request: Request, _ context: AppRequestContext) async throws -> Response {
     var request = request
-    let principal = try await authenticator.principal(request, roles: Self.writers)
+    let principal = try context.principal
     guard let day = BusinessDate(try context.parameters.require("date")) else {
       throw FeePayError.validation([FieldError(parameter: "date", "must be a date YYYY-MM-DD")])
     }
@@ -216,7 +215,6 @@ struct SettlementRoutes: Sendable {
   }
 
   func remittance(_ request: Request) async throws -> Response {
-    _ = try await authenticator.principal(request, roles: Self.readers)
     let p = request.uri.queryParameters
     guard let day = p.get("date").flatMap(BusinessDate.init) else {
       throw FeePayError.validation([FieldError(parameter: "date", "must be a date YYYY-MM-DD")])
