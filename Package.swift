@@ -72,6 +72,8 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
+      // The OpenAPI document, a file of its own, compiled into the binary (nothing to ship).
+      resources: [.embedInCode("Resources/openapi.yaml")],
       swiftSettings: swiftSettings
     ),
     .executableTarget(

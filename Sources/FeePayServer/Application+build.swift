@@ -89,10 +89,18 @@ struct AppComponents: Sendable {
   }
 }
 
-/// Every route of FeePay, each group with the middleware that authenticates it.
+/// FeePay's router: the request middleware (request ids, logs, problem documents), every
+/// route (``addRoutes(_:to:)``), and `405` for undeclared methods of known paths.
 func buildRouter(_ c: AppComponents) -> Router<AppRequestContext> {
-  let router = Router(context: AppRequestContext.self)
+  let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
   router.add(middleware: RequestMiddleware())
+  addRoutes(c, to: router)
+  MethodNotAllowed.answerUndeclaredMethods(of: router)
+  return router
+}
+
+/// Every route of FeePay, each group with the middleware that authenticates it.
+func addRoutes(_ c: AppComponents, to router: Router<AppRequestContext>) {
   OperationsRoutes(
     database: c.database, migrator: c.migrator, readinessTimeout: c.configuration.readinessTimeout,
     metrics: c.metrics
@@ -111,7 +119,6 @@ func buildRouter(_ c: AppComponents) -> Router<AppRequestContext> {
   CallbackRoutes(connectors: c.connectors, payments: c.payments, clock: c.clock, metrics: c.metrics).add(to: router)
   AccountingRoutes(payments: c.payments, ledger: c.ledger, authenticator: c.authenticator, clock: c.clock)
     .add(to: router)
-  return router
 }
 
 /// Builds the FeePay HTTP application: the router (``buildRouter(_:)``) and the services it

@@ -39,6 +39,7 @@ public struct FeePayError: Error, Sendable, CustomStringConvertible {
     case unauthenticated
     case forbidden
     case notFound = "not_found"
+    case methodNotAllowed = "method_not_allowed"
     case conflict
     case invoiceNotOpen = "invoice_not_open"
     case idempotencyRequestInProgress = "idempotency_request_in_progress"

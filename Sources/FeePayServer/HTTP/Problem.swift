@@ -42,6 +42,7 @@ struct Problem: APIObject {
     case .unauthenticated: .unauthorized
     case .forbidden: .forbidden
     case .notFound: .notFound
+    case .methodNotAllowed: .methodNotAllowed
     case .conflict, .invoiceNotOpen, .idempotencyRequestInProgress, .statementAlreadyImported, .dayClosed,
       .dayNotReconciled:
       .conflict
@@ -59,6 +60,7 @@ struct Problem: APIObject {
     case .unauthenticated: "Authentication required"
     case .forbidden: "Forbidden"
     case .notFound: "Not found"
+    case .methodNotAllowed: "Method not allowed"
     case .conflict: "Conflict"
     case .invoiceNotOpen: "Invoice is not open"
     case .idempotencyRequestInProgress: "Request in progress"
@@ -107,6 +109,9 @@ struct RequestMiddleware: RouterMiddleware {
     var response: Response
     do {
       response = try await next(request, context)
+    } catch let error as MethodNotAllowed {
+      response = Self.problem(for: error.problem, request: request, context: context).response()
+      response.headers[.allow] = error.allowed.map(\.rawValue).joined(separator: ", ")
     } catch {
       response = Self.problem(for: error, request: request, context: context).response()
     }
@@ -166,4 +171,35 @@ extension HTTPField.Name {
   static let requestID = Self("X-Request-Id")!
   static let idempotencyKey = Self("Idempotency-Key")!
   static let idempotentReplayed = Self("Idempotent-Replayed")!
+}
+
+/// A known path asked with a method it does not have: `405` with the methods it has in
+/// `Allow` (RFC 9110 §15.5.6), rather than the `404` of an unknown path.
+struct MethodNotAllowed: Error {
+  var allowed: [HTTPRequest.Method]
+
+  var problem: FeePayError {
+    FeePayError(
+      .methodNotAllowed,
+      "This path answers \(allowed.map(\.rawValue).joined(separator: ", ")) only.")
+  }
+
+  /// Answers every undeclared method of every path of `router` so. Call it once every route
+  /// is added.
+  static func answerUndeclaredMethods(of router: Router<AppRequestContext>) {
+    let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options, .trace]
+    let routes = router.routes
+    var declared: [String: (path: RouterPath, methods: Set<HTTPRequest.Method>)] = [:]
+    for route in routes {
+      declared[route.path.description, default: (route.path, [])].methods.insert(route.method)
+      // The router answers HEAD wherever it answers GET (`autoGenerateHeadEndpoints`).
+      if route.method == .get { declared[route.path.description]!.methods.insert(.head) }
+    }
+    for (_, entry) in declared {
+      let allowed = methods.filter(entry.methods.contains)
+      for method in methods where !entry.methods.contains(method) {
+        router.on(entry.path, method: method) { _, _ -> Response in throw MethodNotAllowed(allowed: allowed) }
+      }
+    }
+  }
 }
