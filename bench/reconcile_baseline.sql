@@ -1,5 +1,5 @@
 -- The reconciliation baseline: psql's \copy of the statement file, then the categorization
--- SQL of FeePay's SettlementStore (Sources/FeePayStore/Reconciliation/SettlementStore.swift,
+-- SQL of FeePay's SettlementStore (Sources/FeePayStore/Reconciliation/Categorization.swift,
 -- `reconcile` and `categorize`), in one transaction as FeePay runs it: COPY into a temporary
 -- table, ANALYZE, the one INSERT that categorizes every line with hash joins (duplicates by
 -- aggregate) and writes it once, ANALYZE, and the UPDATE that makes the rest missing in

@@ -370,21 +370,21 @@ def write_statement(path, day, lines):
 
 
 def check_baseline_sql():
-    """bench/reconcile_baseline.sql must run FeePay's categorizing INSERT (SettlementStore's
-    `categorize`) word for word, but for its target table and with psql variables for the bound
+    """bench/reconcile_baseline.sql must run FeePay's categorizing INSERT (`categorizeLines` in
+    Categorization.swift) word for word, but for its target table and with psql variables for the bound
     values: stop before measuring if one changed without the other."""
     def insert(text, head):
         start = text.find(head)
         end = text.find(") categorized", start)
         return None if start < 0 or end < 0 else " ".join(text[start:end].split())
-    swift = insert(open(f"{ROOT}/Sources/FeePayStore/Reconciliation/SettlementStore.swift").read(),
+    swift = insert(open(f"{ROOT}/Sources/FeePayStore/Reconciliation/Categorization.swift").read(),
                    "INSERT INTO settlement_lines (settlement_id, line_no")
     ours = insert(open(f"{ROOT}/bench/reconcile_baseline.sql").read(), "INSERT INTO bench_lines (settlement_id, line_no")
     theirs = swift and swift.replace("\\(connector)", ":'connector'").replace("\\(s)", ":'settlement'").replace(
         "INSERT INTO settlement_lines", "INSERT INTO bench_lines", 1)
     if not ours or theirs != ours:
         fail("bench/reconcile_baseline.sql no longer runs the categorizing INSERT of "
-             "Sources/FeePayStore/Reconciliation/SettlementStore.swift: bring the two together")
+             "Sources/FeePayStore/Reconciliation/Categorization.swift: bring the two together")
 
 
 def reconcile_baseline(pg, db, csv_path, day):

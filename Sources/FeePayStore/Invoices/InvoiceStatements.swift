@@ -41,8 +41,7 @@ struct CreateInvoiceStatement: PostgresPreparedStatement {
       FROM invoice, unnest(:line_numbers::int[], :fee_codes::text[], :descriptions::text[], :quantities::bigint[],
                            :unit_amounts::bigint[], :amounts::bigint[]) AS t(n, f, d, q, u, a)
     ), audit AS (
-      INSERT INTO audit_log (at, actor, action, subject, summary)
-      SELECT :now, :actor, 'invoice.create', invoice.id, :summary::jsonb FROM invoice
+      \(AuditLog.insert(values: ":now, :actor, 'invoice.create', invoice.id, :summary::jsonb", from: "invoice"))
     )
     SELECT (SELECT count(*) FROM claim)::int, (SELECT busy FROM running),
            :key_id::text IS NULL OR EXISTS (SELECT 1 FROM api_keys WHERE id = :key_id AND revoked_at IS NULL)

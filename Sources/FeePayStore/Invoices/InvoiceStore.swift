@@ -331,8 +331,11 @@ public struct InvoiceStore: Sendable {
 
   func appendEvent(on c: PostgresConnection, type: String, invoice: Invoice, now: Date) async throws {
     try await EventLog.append(
-      on: c, logger: logger, id: ids.make(.event), portal: invoice.portalCode, type: type, subject: invoice.id,
-      data: presenter.json(invoice, now: now), at: now)
+      [
+        EventLog.Entry(
+          id: ids.make(.event), portal: invoice.portalCode, type: type, subject: invoice.id,
+          data: presenter.object(invoice, now: now).jsonValue)
+      ], at: now, on: c, logger: logger)
   }
 
 }

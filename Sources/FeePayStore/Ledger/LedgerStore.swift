@@ -14,6 +14,12 @@ public struct LedgerStore: Sendable {
     self.ids = ids
   }
 
+  /// The columns every write of the ledger names (here and in the one-statement accepted
+  /// payment, `AcceptPaymentStatement`, which posts its journal in the same round trip).
+  static let accountColumns = "code, kind"
+  static let journalColumns = "id, kind, reference, business_date, created_at"
+  static let postingColumns = "journal_id, account_code, debit, credit"
+
   /// Posts `journal` for `reference` (the payment, exception or statement line it records).
   @discardableResult
   public func post(
@@ -25,18 +31,18 @@ public struct LedgerStore: Sendable {
     let accounts = Dictionary(journal.postings.map { ($0.account.code, $0.account.kind.rawValue) }) { a, _ in a }
     try await c.query(
       """
-      INSERT INTO ledger_accounts (code, kind)
+      INSERT INTO ledger_accounts (\(unescaped: Self.accountColumns))
       SELECT * FROM unnest(\(Array(accounts.keys))::text[], \(Array(accounts.values))::text[])
       ON CONFLICT (code) DO NOTHING
       """, logger: logger)
     try await c.query(
       """
-      INSERT INTO ledger_journals (id, kind, reference, business_date, created_at)
+      INSERT INTO ledger_journals (\(unescaped: Self.journalColumns))
       VALUES (\(id), \(journal.kind), \(reference), \(businessDate.description)::date, \(now))
       """, logger: logger)
     try await c.query(
       """
-      INSERT INTO ledger_postings (journal_id, account_code, debit, credit)
+      INSERT INTO ledger_postings (\(unescaped: Self.postingColumns))
       SELECT \(id), a, d, cr FROM unnest(\(journal.postings.map(\.account.code))::text[],
         \(journal.postings.map(\.debit))::bigint[], \(journal.postings.map(\.credit))::bigint[]) AS t(a, d, cr)
       """, logger: logger)

@@ -21,8 +21,7 @@ struct AcceptPaymentStatement: PostgresPreparedStatement {
              :bank_txn_id, :payment_id, NULL
       FROM claim
     ), payment AS (
-      INSERT INTO payments (id, connector_code, bank_txn_id, invoice_id, amount, currency, paid_at, received_at,
-                            business_date, payer_account, payer_name, memo, source, callback_id)
+      INSERT INTO payments (\(PaymentRows.columns))
       SELECT :payment_id, :connector, :bank_txn_id, :invoice_id, :amount, :currency, :paid_at, :now, claim.day,
              :payer_account, :payer_name, :memo, 'callback', :callback_id
       FROM claim
@@ -30,22 +29,21 @@ struct AcceptPaymentStatement: PostgresPreparedStatement {
       UPDATE invoices SET status = 'paid', paid_at = :paid_at, payment_id = :payment_id
       WHERE id = :invoice_id AND EXISTS (SELECT 1 FROM claim)
     ), accounts AS (
-      INSERT INTO ledger_accounts (code, kind)
+      INSERT INTO ledger_accounts (\(LedgerStore.accountColumns))
       SELECT a.code, a.kind FROM claim, unnest(:account_codes::text[], :account_kinds::text[]) AS a(code, kind)
       ON CONFLICT (code) DO NOTHING
     ), journal AS (
-      INSERT INTO ledger_journals (id, kind, reference, business_date, created_at)
+      INSERT INTO ledger_journals (\(LedgerStore.journalColumns))
       SELECT :journal_id, :journal_kind, :payment_id, claim.day, :now FROM claim
     ), postings AS (
-      INSERT INTO ledger_postings (journal_id, account_code, debit, credit)
+      INSERT INTO ledger_postings (\(LedgerStore.postingColumns))
       SELECT :journal_id, t.a, t.d, t.cr
       FROM claim, unnest(:posting_accounts::text[], :debits::bigint[], :credits::bigint[]) AS t(a, d, cr)
     ), event AS (
-      INSERT INTO events (id, portal_code, type, subject_id, data, created_at)
-      SELECT :event_id, :portal_code, 'invoice.paid', :invoice_id, :event_data::jsonb, :now FROM claim
+      \(EventLog.insert(
+        values: ":event_id, :portal_code, 'invoice.paid', :invoice_id, :event_data::jsonb, :now", from: "claim"))
     ), audit AS (
-      INSERT INTO audit_log (at, actor, action, subject, summary)
-      SELECT :now, :actor, 'payment.accept', :payment_id, :summary::jsonb FROM claim
+      \(AuditLog.insert(values: ":now, :actor, 'payment.accept', :payment_id, :summary::jsonb", from: "claim"))
     )
     SELECT day FROM claim
     """)

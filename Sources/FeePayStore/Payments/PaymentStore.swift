@@ -114,7 +114,7 @@ public struct PaymentStore: Sendable {
         businessDate: businessDate, on: c, now: now)
       try await appendEvent(
         type: "payment.exception", portal: invoice?.portalCode, subject: exceptionID,
-        data: exception.jsonValue.jsonBytes,
+        data: exception.jsonValue,
         on: c, now: now)
       try await AuditLog.append(
         on: c, logger: logger, at: now, actor: "connector:\(connector.code)", action: "payment.exception",
@@ -216,20 +216,6 @@ public struct PaymentStore: Sendable {
     return id
   }
 
-  func insertPayment(
-    _ id: String, notification: PaymentNotification, connector: String, invoiceID: String, businessDate: BusinessDate,
-    source: String, callbackID: String?, now: Date, on c: PostgresConnection
-  ) async throws {
-    try await c.query(
-      """
-      INSERT INTO payments (id, connector_code, bank_txn_id, invoice_id, amount, currency, paid_at, received_at,
-                            business_date, payer_account, payer_name, memo, source, callback_id)
-      VALUES (\(id), \(connector), \(notification.bankTxnID), \(invoiceID), \(notification.amount),
-              \(notification.currency), \(notification.paidAt), \(now), \(businessDate.description)::date,
-              \(notification.payerAccount), \(notification.payerName), \(notification.memo), \(source), \(callbackID))
-      """, logger: logger)
-  }
-
   func insertException(_ e: PaymentException, portal: String?, callbackID: String?, on c: PostgresConnection)
     async throws
   {
@@ -243,11 +229,12 @@ public struct PaymentStore: Sendable {
       """, logger: logger)
   }
 
-  func appendEvent(type: String, portal: String?, subject: String, data: [UInt8], on c: PostgresConnection, now: Date)
+  func appendEvent(type: String, portal: String?, subject: String, data: JSONValue, on c: PostgresConnection, now: Date)
     async throws
   {
     try await EventLog.append(
-      on: c, logger: logger, id: ids.make(.event), portal: portal, type: type, subject: subject, data: data, at: now)
+      [EventLog.Entry(id: ids.make(.event), portal: portal, type: type, subject: subject, data: data)], at: now, on: c,
+      logger: logger)
   }
 
   // MARK: Exceptions

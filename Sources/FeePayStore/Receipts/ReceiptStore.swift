@@ -223,21 +223,20 @@ public struct ReceiptStore: Sendable {
                   \(receipts.map(\.jws))::text[], \(drafts.map { $0.replaces ?? "" })::text[])
         AS t(id, inv, agency, template, series, n, total, lookup, content, jws, replaces)
       """, logger: logger)
-    try await c.query(
-      """
-      INSERT INTO events (id, portal_code, type, subject_id, data, created_at)
-      SELECT t.e, t.p, 'receipt.issued', t.r, t.d::jsonb, \(now)
-      FROM unnest(\(receipts.map { _ in ids.make(.event) })::text[], \(drafts.map(\.invoice.portalCode))::text[],
-                  \(receipts.map(\.id))::text[], \(receipts.map { $0.object.jsonText })::text[]) AS t(e, p, r, d)
-      """, logger: logger)
-    try await c.query(
-      """
-      INSERT INTO audit_log (at, actor, action, subject, summary)
-      SELECT \(now), 'system:receipts', 'receipt.issue', t.r,
-             jsonb_build_object('invoice', t.inv, 'number', t.n, 'series', t.s)
-      FROM unnest(\(receipts.map(\.id))::text[], \(receipts.map(\.invoiceID))::text[], \(numbers)::int[],
-                  \(seriesList)::text[]) AS t(r, inv, n, s)
-      """, logger: logger)
+    try await EventLog.append(
+      zip(receipts, drafts).map { receipt, draft in
+        EventLog.Entry(
+          id: ids.make(.event), portal: draft.invoice.portalCode, type: "receipt.issued", subject: receipt.id,
+          data: receipt.object)
+      }, at: now, on: c, logger: logger)
+    try await AuditLog.append(
+      zip(receipts, zip(numbers, seriesList)).map { receipt, numbered in
+        AuditLog.Entry(
+          actor: "system:receipts", action: "receipt.issue", subject: receipt.id,
+          summary: [
+            "invoice": .string(receipt.invoiceID), "number": .integer(Int64(numbered.0)), "series": .string(numbered.1),
+          ])
+      }, at: now, on: c, logger: logger)
     return receipts
   }
 

@@ -141,221 +141,6 @@ public struct SettlementStore: Sendable {
     }
   }
 
-  /// Every line into exactly one category, and the effects of each, as set-based SQL.
-  func categorize(settlement s: String, connector: String, day: BusinessDate, on c: PostgresConnection, now: Date)
-    async throws
-  {
-    let d = day.description
-    // First lock the open invoices the file names, as a callback locks its invoice before
-    // it looks at anything: a callback that committed before is then seen below (matched),
-    // one that comes later waits, then finds its bank transaction claimed by the recovery
-    // (duplicate). Without the lock a callback committing between the categorization and
-    // the recovery made the recovery's payment collide and the whole import fail.
-    try await c.query(
-      """
-      SELECT i.id FROM invoices i
-      WHERE i.status = 'open'
-        AND i.payment_code IN (SELECT payment_code FROM incoming WHERE payment_code IS NOT NULL)
-      ORDER BY i.id FOR UPDATE OF i
-      """, logger: logger)
-    // One pass from `incoming` into `settlement_lines`. Debits, reversals and other
-    // currencies are listed, never matched; a bank transaction id twice in this file, or
-    // already in an earlier statement, is a duplicate; a known transaction (the payment, or
-    // the exception held in suspense, that FeePay recorded) is matched or an amount mismatch.
-    // The rest stays uncategorized for the steps below.
-    try await c.query(
-      """
-      INSERT INTO settlement_lines (settlement_id, line_no, bank_txn_id, payment_code, amount, currency, direction,
-                                    reversal, booked_at, payer_account, memo, category, payment_id, invoice_id)
-      SELECT settlement_id, line_no, bank_txn_id, payment_code, amount, currency, direction, reversal, booked_at,
-             payer_account, memo, category,
-             CASE WHEN category IN ('matched', 'amount_mismatch') THEN known_payment END,
-             CASE WHEN category IN ('matched', 'amount_mismatch') THEN known_invoice END
-      FROM (
-        SELECT l.settlement_id, l.line_no, l.bank_txn_id, l.payment_code, l.amount, l.currency, l.direction,
-               l.reversal, l.booked_at, l.payer_account, l.memo, x.payment_id AS known_payment,
-               x.invoice_id AS known_invoice,
-               CASE WHEN l.direction = 'debit' THEN 'debit' WHEN l.reversal THEN 'reversal'
-                    WHEN l.currency <> 'VND' THEN 'other_currency'
-                    WHEN d.first_line < l.line_no OR EXISTS (
-                      SELECT 1 FROM settlement_lines o JOIN settlements st ON st.id = o.settlement_id
-                      WHERE st.connector_code = \(connector) AND o.settlement_id <> \(s) AND o.bank_txn_id = l.bank_txn_id
-                        AND o.category IN ('matched', 'amount_mismatch', 'recovered', 'missing_in_feepay'))
-                      THEN 'duplicate_in_bank'
-                    WHEN x.bank_txn_id IS NULL THEN NULL
-                    WHEN x.amount = l.amount THEN 'matched' ELSE 'amount_mismatch' END AS category
-        FROM (SELECT i.*, i.direction = 'credit' AND NOT i.reversal AND i.currency = 'VND' AS eligible
-              FROM incoming i) l
-        LEFT JOIN (SELECT bank_txn_id, min(line_no) AS first_line FROM incoming
-                   WHERE direction = 'credit' AND NOT reversal AND currency = 'VND'
-                   GROUP BY bank_txn_id HAVING count(*) > 1) d ON l.eligible AND d.bank_txn_id = l.bank_txn_id
-        LEFT JOIN (SELECT bt.bank_txn_id, bt.payment_id, coalesce(p.amount, e.amount) AS amount,
-                          coalesce(p.invoice_id, e.invoice_id) AS invoice_id
-                   FROM bank_transactions bt
-                   LEFT JOIN payments p ON p.id = bt.payment_id
-                   LEFT JOIN payment_exceptions e ON e.id = bt.exception_id
-                   WHERE bt.connector_code = \(connector)) x ON l.eligible AND x.bank_txn_id = l.bank_txn_id
-        OFFSET 0  -- computed once: the outer query reads the category three times
-      ) categorized
-      """, logger: logger)
-    try await c.query("ANALYZE settlement_lines", logger: logger)
-    // Lost callbacks: the line names an open invoice with exactly that amount.
-    let recovered = try await c.query(
-      """
-      WITH cand AS (
-        SELECT l.line_no, i.id AS invoice_id,
-               row_number() OVER (PARTITION BY i.id ORDER BY l.line_no) AS r
-        FROM settlement_lines l
-        JOIN invoices i ON i.payment_code = l.payment_code
-        JOIN connectors cn ON cn.code = \(connector)
-        WHERE l.settlement_id = \(s) AND l.category IS NULL AND i.status = 'open' AND l.amount = i.total_amount
-          AND (l.booked_at IS NULL OR l.booked_at <= i.expires_at) AND cn.auto_recovery
-          AND (NOT EXISTS (SELECT 1 FROM connector_agencies ca WHERE ca.connector_code = cn.code)
-               OR EXISTS (SELECT 1 FROM connector_agencies ca WHERE ca.connector_code = cn.code
-                          AND ca.agency_code = i.agency_code))
-      )
-      UPDATE settlement_lines l SET category = 'recovered', invoice_id = cand.invoice_id,
-             payment_id = 'pay_' || substr(md5(\(s) || ':' || l.line_no), 1, 26)
-      FROM cand WHERE l.settlement_id = \(s) AND l.line_no = cand.line_no AND cand.r = 1
-      RETURNING l.invoice_id
-      """, logger: logger
-    ).collect()
-    let recoveredInvoices = try recovered.map { try $0.decode(String.self) }
-    if !recoveredInvoices.isEmpty {
-      // Lock them, then record the payments the callbacks never delivered.
-      try await c.query(
-        "SELECT id FROM invoices WHERE id = ANY(\(recoveredInvoices)) ORDER BY id FOR UPDATE", logger: logger)
-      try await c.query(
-        """
-        INSERT INTO bank_transactions (connector_code, bank_txn_id, payment_id, created_at)
-        SELECT \(connector), bank_txn_id, payment_id, \(now) FROM settlement_lines
-        WHERE settlement_id = \(s) AND category = 'recovered'
-        """, logger: logger)
-      try await c.query(
-        """
-        INSERT INTO payments (id, connector_code, bank_txn_id, invoice_id, amount, currency, paid_at, received_at,
-                              business_date, payer_account, memo, source)
-        SELECT payment_id, \(connector), bank_txn_id, invoice_id, amount, currency, coalesce(booked_at, \(now)), \(now),
-               feepay_open_day(\(d)::date), payer_account, memo, 'statement'
-        FROM settlement_lines WHERE settlement_id = \(s) AND category = 'recovered'
-        """, logger: logger)
-      try await c.query(
-        """
-        UPDATE invoices i SET status = 'paid', paid_at = coalesce(l.booked_at, \(now)), payment_id = l.payment_id
-        FROM settlement_lines l WHERE l.settlement_id = \(s) AND l.category = 'recovered' AND i.id = l.invoice_id
-        """, logger: logger)
-      let fees = try await c.query(
-        """
-        SELECT i.agency_code, il.fee_code, sum(il.amount)::bigint FROM settlement_lines l
-        JOIN invoices i ON i.id = l.invoice_id JOIN invoice_lines il ON il.invoice_id = i.id
-        WHERE l.settlement_id = \(s) AND l.category = 'recovered' GROUP BY 1, 2 ORDER BY 1, 2
-        """, logger: logger
-      ).collect()
-      var postings: [Posting] = []
-      for row in fees {
-        let (agency, fee, amount) = try row.decode((String, String, Int64).self)
-        postings.append(.credit(.feesPayable(agency: agency, feeCode: fee), amount))
-      }
-      let total = postings.reduce(0) { $0 + $1.credit }
-      try await ledger.post(
-        JournalDraft(
-          kind: "payment.recovered", postings: [.debit(.bankClearing(connector: connector), total)] + postings),
-        reference: s, businessDate: try await openDay(day, on: c), on: c, now: now)
-      let invoices = try await c.query(
-        "SELECT \(unescaped: InvoiceStore.columns) FROM invoices i WHERE i.id = ANY(\(recoveredInvoices))",
-        logger: logger
-      ).collect().map(InvoiceStore.decode)
-      try await c.query(
-        """
-        INSERT INTO events (id, portal_code, type, subject_id, data, created_at)
-        SELECT t.e, t.p, 'invoice.paid', t.i, t.d::jsonb, \(now)
-        FROM unnest(\(invoices.map { _ in ids.make(.event) })::text[], \(invoices.map(\.portalCode))::text[],
-                    \(invoices.map(\.id))::text[],
-                    \(invoices.map { String(decoding: presenter.json($0, now: now), as: UTF8.self) })::text[]) AS t(e, p, i, d)
-        """, logger: logger)
-      try await c.query(
-        """
-        INSERT INTO audit_log (at, actor, action, subject, summary)
-        SELECT \(now), 'system:reconciliation', 'payment.recover', payment_id,
-               jsonb_build_object('invoice', invoice_id, 'amount', amount, 'settlement', \(s), 'line', line_no)
-        FROM settlement_lines WHERE settlement_id = \(s) AND category = 'recovered'
-        """, logger: logger)
-    }
-    // Everything else is money FeePay never heard of.
-    try await c.query(
-      "UPDATE settlement_lines SET category = 'missing_in_feepay' WHERE settlement_id = \(s) AND category IS NULL",
-      logger: logger)
-    // Exceptions for lines FeePay cannot explain.
-    let exceptionDay = try await openDay(day, on: c).description
-    try await c.query(
-      """
-      UPDATE settlement_lines SET exception_id = 'exc_' || substr(md5(\(s) || ':' || line_no), 1, 26)
-      WHERE settlement_id = \(s) AND category IN ('missing_in_feepay', 'amount_mismatch')
-      """, logger: logger)
-    try await c.query(
-      """
-      INSERT INTO payment_exceptions (id, kind, status, connector_code, amount, currency, bank_txn_id, payment_code,
-                                      invoice_id, portal_code, business_date, created_at, payment_id, settlement_id)
-      SELECT l.exception_id, CASE l.category WHEN 'missing_in_feepay' THEN 'missing_in_feepay'
-                                             ELSE 'amount_mismatch_in_statement' END,
-             'open', \(connector), l.amount, l.currency, l.bank_txn_id, l.payment_code, l.invoice_id, i.portal_code,
-             \(exceptionDay)::date, \(now), l.payment_id, \(s)
-      FROM settlement_lines l LEFT JOIN invoices i ON i.id = l.invoice_id
-      WHERE l.settlement_id = \(s) AND l.category IN ('missing_in_feepay', 'amount_mismatch')
-      """, logger: logger)
-    // Payments of the day the bank does not list (late ones of the day before included,
-    // once carried forward).
-    let end = Date(timeIntervalSince1970: day.start.timeIntervalSince1970 + 86_400)
-    try await c.query(
-      """
-      INSERT INTO payment_exceptions (id, kind, status, connector_code, amount, currency, bank_txn_id, payment_code,
-                                      invoice_id, portal_code, business_date, created_at, payment_id, settlement_id)
-      SELECT 'exc_' || substr(md5('mib:' || p.id), 1, 26), 'missing_in_bank', 'open', p.connector_code, p.amount,
-             p.currency, p.bank_txn_id, i.payment_code, p.invoice_id, i.portal_code, \(exceptionDay)::date, \(now), p.id, \(s)
-      FROM payments p JOIN invoices i ON i.id = p.invoice_id
-      WHERE p.connector_code = \(connector) AND p.source = 'callback'
-        AND ((p.business_date = \(d)::date AND p.paid_at < \(end.addingTimeInterval(-carryForward)))
-          OR (p.business_date = \(d)::date - 1 AND p.paid_at >= \(day.start.addingTimeInterval(-carryForward))))
-        AND NOT EXISTS (SELECT 1 FROM settlement_lines l JOIN settlements st ON st.id = l.settlement_id
-                        WHERE st.connector_code = p.connector_code AND l.bank_txn_id = p.bank_txn_id
-                          AND l.direction = 'credit')
-      ON CONFLICT DO NOTHING
-      """, logger: logger)
-    // The bank confirms what was matched or recovered: clearing → settled.
-    let settledRows = try await c.query(
-      """
-      SELECT coalesce(sum(amount), 0)::bigint FROM settlement_lines
-      WHERE settlement_id = \(s) AND category IN ('matched', 'recovered')
-      """, logger: logger
-    ).collect()
-    let settled = try settledRows[0].decode(Int64.self)
-    if settled > 0 {
-      try await ledger.post(
-        JournalDraft(
-          kind: "statement.matched",
-          postings: [
-            .debit(.bankSettled(connector: connector), settled), .credit(.bankClearing(connector: connector), settled),
-          ]),
-        reference: s, businessDate: try await openDay(day, on: c), on: c, now: now)
-    }
-    // One payment.exception event per new exception.
-    let created = try await c.query(
-      "SELECT \(unescaped: PaymentExceptionRows.columns), portal_code FROM payment_exceptions WHERE settlement_id = \(s)",
-      logger: logger
-    ).collect()
-    let exceptions = try created.map(PaymentExceptionRows.decode)
-    let portals = try created.map { try $0.makeRandomAccess()["portal_code"].decode(String?.self) }
-    if !exceptions.isEmpty {
-      try await c.query(
-        """
-        INSERT INTO events (id, portal_code, type, subject_id, data, created_at)
-        SELECT t.e, nullif(t.p, ''), 'payment.exception', t.x, t.d::jsonb, \(now)
-        FROM unnest(\(exceptions.map { _ in ids.make(.event) })::text[], \(portals.map { $0 ?? "" })::text[], \(exceptions.map(\.id))::text[],
-                    \(exceptions.map(\.jsonValue.jsonText))::text[]) AS t(e, p, x, d)
-        """, logger: logger)
-    }
-  }
-
   func openDay(_ day: BusinessDate, on c: PostgresConnection) async throws -> BusinessDate {
     let rows = try await c.query("SELECT feepay_open_day(\(day.description)::date)::text", logger: logger).collect()
     return try BusinessDate.stored(try rows[0].decode(String.self), column: "feepay_open_day")
@@ -512,10 +297,9 @@ public struct SettlementStore: Sendable {
     let paymentID = ids.make(.payment)
     try await c.query(
       """
-      INSERT INTO payments (id, connector_code, bank_txn_id, invoice_id, amount, currency, paid_at, received_at,
-                            business_date, source)
+      INSERT INTO payments (\(unescaped: PaymentRows.columns))
       VALUES (\(paymentID), \(e.connector), \("resolution:" + e.id), \(invoiceID), \(e.amount), \(e.currency), \(now), \(now),
-              \(day.description)::date, 'resolution')
+              \(day.description)::date, NULL, NULL, NULL, 'resolution', NULL)
       """, logger: logger)
     try await c.query(
       "UPDATE invoices SET status = 'paid', paid_at = \(now), payment_id = \(paymentID) WHERE id = \(invoiceID)",
@@ -526,8 +310,11 @@ public struct SettlementStore: Sendable {
       .settling(invoice, from: .suspense(connector: e.connector), kind: "exception.apply_to_invoice"),
       reference: e.id, businessDate: day, on: c, now: now)
     try await EventLog.append(
-      on: c, logger: logger, id: ids.make(.event), portal: invoice.portalCode, type: "invoice.paid",
-      subject: invoice.id, data: presenter.json(invoice, now: now), at: now)
+      [
+        EventLog.Entry(
+          id: ids.make(.event), portal: invoice.portalCode, type: "invoice.paid", subject: invoice.id,
+          data: presenter.object(invoice, now: now).jsonValue)
+      ], at: now, on: c, logger: logger)
   }
 
   // MARK: Closing and reporting
