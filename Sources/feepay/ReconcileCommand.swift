@@ -20,50 +20,52 @@ struct Reconcile: AsyncParsableCommand {
 
   func run() async throws {
     let runtime = Runtime(logger: commandLogger())
-    try await reportingErrors {
-      guard let day = BusinessDate(date) else { throw FeePayError(.validationFailed, "--date must be YYYY-MM-DD") }
-      let url = URL(fileURLWithPath: file)
-      guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
-        let size = (attributes[.size] as? NSNumber)?.int64Value
-      else { throw FeePayError(.validationFailed, "cannot read \(file)") }
-      let kind: StatementImporter.Format
-      switch format ?? (url.pathExtension.lowercased() == "xml" ? "camt" : "csv") {
-      case "csv": kind = .csv
-      case "camt": kind = .camt
-      default: throw FeePayError(.validationFailed, "--format must be csv or camt")
-      }
-      let terminal = isatty(STDERR_FILENO) == 1
-      let summary = try await runtime.withDatabase { database in
-        let ids = IDGenerator(clock: runtime.clock)
-        let store = SettlementStore(database: database, ids: ids, presenter: InvoicePresenter(publicBaseURL: ""))
-        let sha = try StatementImporter.sha256(of: url)
-        if try await store.alreadyImported(connector: connector, businessDate: day, sha256: sha) {
-          throw FeePayError(.statementAlreadyImported, "this statement was already imported for \(connector) on \(day)")
-        }
-        let mapping = try await store.csvMapping(connector: connector)
-        let parsed = try StatementImporter.parse(
-          file: url, format: kind, mapping: mapping, settlementID: ids.make(.settlement), connector: connector,
-          businessDate: day, sha256: sha,
-          progress: terminal ? { read in Self.progress(read, of: size) } : nil)
-        defer { try? FileManager.default.removeItem(at: parsed.copyFile) }
-        if terminal { note("\r\u{1B}[Kreconciling \(parsed.lineCount) lines…") }
-        return try await store.reconcile(parsed, actor: operatorActor, now: runtime.clock.now)
-      }
-      print("settlement \(summary.id): \(summary.lineCount) lines, \(summary.totalAmount) VND in credits")
-      for category in SettlementStore.categories {
-        guard let bucket = summary.summary[category], bucket.count > 0 else { continue }
-        print("  \(category.padding(toLength: 18, withPad: " ", startingAt: 0)) \(bucket.count)\t\(bucket.amount)")
-      }
-    }
+    try await reportingErrors { try await reconcile(runtime) }
   }
 
-  static func progress(_ read: Int64, of size: Int64) {
-    let fraction = size > 0 ? Double(read) / Double(size) : 1
-    let width = 30
-    let filled = Int(fraction * Double(width))
-    let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-    FileHandle.standardError.write(Data("\r\(bar) \(Int(fraction * 100))% read".utf8))
+  func reconcile(_ runtime: Runtime) async throws {
+    guard let day = BusinessDate(date) else { throw FeePayError(.validationFailed, "--date must be YYYY-MM-DD") }
+    let url = URL(fileURLWithPath: file)
+    guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
+      let size = (attributes[.size] as? NSNumber)?.int64Value
+    else { throw FeePayError(.validationFailed, "cannot read \(file)") }
+    let kind: StatementImporter.Format
+    switch format ?? (url.pathExtension.lowercased() == "xml" ? "camt" : "csv") {
+    case "csv": kind = .csv
+    case "camt": kind = .camt
+    default: throw FeePayError(.validationFailed, "--format must be csv or camt")
+    }
+    let terminal = isatty(STDERR_FILENO) == 1
+    let progress: (@Sendable (Int64) -> Void)? = terminal ? { @Sendable read in showProgress(read, of: size) } : nil
+    let parsed: (@Sendable (Int) -> Void)? =
+      terminal ? { @Sendable lines in note("\r\u{1B}[Kreconciling \(lines) lines…") } : nil
+    let summary = try await runtime.withDatabase { database in
+      let store = SettlementStore(
+        database: database, ids: IDGenerator(clock: runtime.clock), presenter: InvoicePresenter(publicBaseURL: ""))
+      do {
+        return try await store.importStatement(
+          url, format: kind, connector: connector, businessDate: day, sha256: try StatementImporter.sha256(of: url),
+          actor: operatorActor, now: runtime.clock.now,
+          progress: progress, parsed: parsed)
+      } catch let error as StatementError {
+        throw FeePayError(.statementInvalid, error.description)
+      }
+    }
+    print("settlement \(summary.id): \(summary.lineCount) lines, \(summary.totalAmount) VND in credits")
+    for category in SettlementStore.categories {
+      guard let bucket = summary.summary[category], bucket.count > 0 else { continue }
+      print("  \(category.padding(toLength: 18, withPad: " ", startingAt: 0)) \(bucket.count)\t\(bucket.amount)")
+    }
   }
+}
+
+/// A progress bar of the bytes read, on standard error.
+func showProgress(_ read: Int64, of size: Int64) {
+  let fraction = size > 0 ? Double(read) / Double(size) : 1
+  let width = 30
+  let filled = Int(fraction * Double(width))
+  let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+  FileHandle.standardError.write(Data("\r\(bar) \(Int(fraction * 100))% read".utf8))
 }
 
 struct SetCSVMapping: AsyncParsableCommand {

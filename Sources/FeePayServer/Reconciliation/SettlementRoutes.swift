@@ -1,5 +1,4 @@
 import Crypto
-import Dispatch
 import FeePayCore
 import FeePayStore
 import Foundation
@@ -43,7 +42,7 @@ struct SettlementRoutes: Sendable {
     if connector.isEmpty { errors.append(FieldError(parameter: "connector", "is required")) }
     let day = p.get("business_date").flatMap(BusinessDate.init)
     if day == nil { errors.append(FieldError(parameter: "business_date", "must be a date YYYY-MM-DD")) }
-    guard let format = StatementImporter.format(contentType: request.headers[.contentType]) else {
+    guard let format = Self.format(contentType: request.headers[.contentType]) else {
       throw FeePayError(
         .unsupportedMediaType,
         "Send text/csv (FeePay's CSV or the connector's mapping) or application/xml (camt.053/054).")
@@ -52,7 +51,6 @@ struct SettlementRoutes: Sendable {
     if let length = request.headers[.contentLength].flatMap(Int.init), length > maxStatementBytes {
       throw FeePayError(.payloadTooLarge, "A statement is at most \(maxStatementBytes) bytes.")
     }
-    let mapping = try await settlements.csvMapping(connector: connector)
 
     // Stream the body to disk, hashing it on the way.
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("feepay-statement-\(UUID().uuidString)")
@@ -76,25 +74,25 @@ struct SettlementRoutes: Sendable {
       try? handle.close()
       throw error
     }
-    let sha = hasher.finalize().lowercaseHex
-    if try await settlements.alreadyImported(connector: connector, businessDate: day, sha256: sha) {
-      throw FeePayError(.statementAlreadyImported, "This statement was already imported for \(connector) on \(day).")
+    do {
+      let summary = try await settlements.importStatement(
+        file, format: format, connector: connector, businessDate: day, sha256: hasher.finalize().lowercaseHex,
+        actor: principal.actor, now: clock.now)
+      return .encoded(summary, status: .created)
+    } catch let error as StatementError {
+      throw FeePayError(
+        .statementInvalid, error.description, errors: [FieldError(parameter: "body", error.description)])
     }
-    let id = ids.make(.settlement)
-    let parsed = try await Self.offload {
-      try StatementImporter.parse(
-        file: file, format: format, mapping: mapping, settlementID: id, connector: connector, businessDate: day,
-        sha256: sha)
-    }
-    defer { try? FileManager.default.removeItem(at: parsed.copyFile) }
-    let summary = try await settlements.reconcile(parsed, actor: principal.actor, now: clock.now)
-    return .encoded(summary, status: .created)
   }
 
-  /// Runs CPU-bound work off the concurrency runtime's threads.
-  static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-      DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+  /// The statement format a `Content-Type` names, or `nil` if FeePay does not read it.
+  static func format(contentType: String?) -> StatementImporter.Format? {
+    let media =
+      contentType?.lowercased().split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+    switch media {
+    case "text/csv", "application/csv": return .csv
+    case "application/xml", "text/xml": return .camt
+    default: return nil
     }
   }
 

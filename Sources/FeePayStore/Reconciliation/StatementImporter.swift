@@ -1,6 +1,6 @@
 import Crypto
+import Dispatch
 public import FeePayCore
-public import FeePayStore
 public import Foundation
 
 #if canImport(FoundationXML)
@@ -9,23 +9,13 @@ public import Foundation
 
 /// Turns a statement file into a ``SettlementStore/Parsed``: reads it once, streaming
 /// (a 1,000,000-line file never sits whole in memory), checks every line, and writes the
-/// lines in COPY format to a temporary file. A file with any problem is refused whole,
-/// naming the line (or XML element path) and the reason, before the database is touched.
+/// lines in COPY format to a temporary file. A file with any problem is refused whole with a
+/// ``StatementError`` naming the line (or XML element path) and the reason, before the
+/// database is touched. Used by ``SettlementStore/importStatement(_:format:connector:businessDate:sha256:actor:now:progress:parsed:)``.
 public enum StatementImporter {
   public enum Format: String, Sendable {
     case csv
     case camt
-  }
-
-  /// The format for a `Content-Type`, or `nil` if FeePay does not read it.
-  public static func format(contentType: String?) -> Format? {
-    let media =
-      contentType?.lowercased().split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-    switch media {
-    case "text/csv", "application/csv": return .csv
-    case "application/xml", "text/xml": return .camt
-    default: return nil
-    }
   }
 
   public static func sha256(of file: URL) throws -> String {
@@ -102,17 +92,46 @@ public enum StatementImporter {
       writer.write(pending)
     } catch let error as CSVReader.Failure {
       try? FileManager.default.removeItem(at: out)
-      throw FeePayError(
-        .statementInvalid, "line \(error.line): \(error.reason)",
-        errors: [FieldError(parameter: "body", "line \(error.line): \(error.reason)")])
-    } catch let error as StatementError {
+      throw StatementError(location: "line \(error.line)", reason: error.reason)
+    } catch {
       try? FileManager.default.removeItem(at: out)
-      throw FeePayError(
-        .statementInvalid, error.description, errors: [FieldError(parameter: "body", error.description)])
+      throw error
     }
     return SettlementStore.Parsed(
       id: settlementID, connector: connector, businessDate: businessDate, format: formatName, sha256: sha256,
       copyFile: out,
       lineCount: count, creditTotal: total)
+  }
+}
+
+extension SettlementStore {
+  /// The one import workflow, for `POST /v1/settlements` and `feepay reconcile` alike: refuses
+  /// a file already imported for the connector and day, reads it with the connector's CSV
+  /// mapping (off the concurrency runtime's threads), then loads and reconciles it in one
+  /// transaction. `progress` hears the bytes read; `parsed` the number of lines, before the
+  /// load. Throws ``StatementError`` for a file that cannot be read.
+  public func importStatement(
+    _ file: URL, format: StatementImporter.Format, connector: String, businessDate: BusinessDate, sha256: String,
+    actor: String, now: Date, progress: (@Sendable (Int64) -> Void)? = nil, parsed: (@Sendable (Int) -> Void)? = nil
+  ) async throws -> Summary {
+    if try await alreadyImported(connector: connector, businessDate: businessDate, sha256: sha256) {
+      throw FeePayError(
+        .statementAlreadyImported, "This statement was already imported for \(connector) on \(businessDate).")
+    }
+    let mapping = try await csvMapping(connector: connector)
+    let id = ids.make(.settlement)
+    let statement = try await withCheckedThrowingContinuation { continuation in
+      DispatchQueue.global().async {
+        continuation.resume(
+          with: Result {
+            try StatementImporter.parse(
+              file: file, format: format, mapping: mapping, settlementID: id, connector: connector,
+              businessDate: businessDate, sha256: sha256, progress: progress)
+          })
+      }
+    }
+    defer { try? FileManager.default.removeItem(at: statement.copyFile) }
+    parsed?(statement.lineCount)
+    return try await reconcile(statement, actor: actor, now: now)
   }
 }
