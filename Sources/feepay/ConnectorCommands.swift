@@ -2,6 +2,7 @@ import ArgumentParser
 import FeePayCore
 import FeePayStore
 import Foundation
+import NIOHTTP1
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking
@@ -181,12 +182,9 @@ func simulateCallback(
     throw FeePayError(.notFound, "no invoice with payment code \(paymentCode); give --amount to send it anyway")
   }
   let txn = bankTxnID ?? "SIM.\(Int(now.timeIntervalSince1970)).\(Int.random(in: 100_000...999_999))"
-  var request: URLRequest
+  let client = CommandHTTPClient()
   switch connector.kind {
   case .standardWebhooks, .standardWebhooksEd25519:
-    guard let target = URL(string: "\(baseURL)/v1/callbacks/\(code)") else {
-      throw FeePayError(.validationFailed, "--url is not a URL")
-    }
     let body: JSONValue = [
       "type": "payment.succeeded", "timestamp": .string(Timestamp.format(now)),
       "data": [
@@ -196,7 +194,7 @@ func simulateCallback(
         "memo": .string("\(paymentCode) nop le phi"),
       ],
     ]
-    let bytes = Array(body.jsonText.utf8)
+    let bytes = body.jsonBytes
     let id = "msg_\(Base64URL.encode(randomBytes(12)))"
     let timestamp = String(Int(now.timeIntervalSince1970))
     let signature: String
@@ -211,28 +209,22 @@ func simulateCallback(
       }
       signature = try StandardWebhooks.signEd25519(privateKey: key, id: id, timestamp: timestamp, body: bytes)
     }
-    request = URLRequest(url: target)
-    request.httpMethod = "POST"
-    request.httpBody = Data(bytes)
-    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-    request.setValue(id, forHTTPHeaderField: "webhook-id")
-    request.setValue(timestamp, forHTTPHeaderField: "webhook-timestamp")
-    request.setValue(signature, forHTTPHeaderField: "webhook-signature")
+    let answer = try await client.send(
+      .POST, "\(baseURL)/v1/callbacks/\(code)",
+      headers: [
+        ("content-type", "application/json"), ("webhook-id", id), ("webhook-timestamp", timestamp),
+        ("webhook-signature", signature),
+      ], body: bytes)
+    return (answer.status, answer.text)
   case .vnpay:
-    var parameters: [(String, String)] = [
+    let parameters: [(String, String)] = [
       ("vnp_Amount", String(amount * 100)), ("vnp_BankCode", "NCB"), ("vnp_CardType", "ATM"),
       ("vnp_OrderInfo", "Thanh toan \(paymentCode)"), ("vnp_PayDate", VNPay.formatDate(now)),
       ("vnp_ResponseCode", "00"), ("vnp_TmnCode", connector.tmnCode ?? ""), ("vnp_TransactionNo", txn),
       ("vnp_TransactionStatus", "00"), ("vnp_TxnRef", paymentCode),
     ]
-    parameters.append(("vnp_SecureHash", VNPay.secureHash(parameters, secret: connector.secrets.first ?? "")))
-    let query = parameters.map { VNPay.formEncode($0.0) + "=" + VNPay.formEncode($0.1) }.joined(separator: "&")
-    guard let target = URL(string: "\(baseURL)/v1/callbacks/\(code)?\(query)") else {
-      throw FeePayError(.validationFailed, "--url is not a URL")
-    }
-    request = URLRequest(url: target)
+    let query = VNPay.signedQuery(parameters, secret: connector.secrets.first ?? "")
+    let answer = try await client.send(.GET, "\(baseURL)/v1/callbacks/\(code)?\(query)")
+    return (answer.status, answer.text)
   }
-  request.timeoutInterval = 15
-  let (data, response) = try await URLSession.shared.data(for: request)
-  return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
 }

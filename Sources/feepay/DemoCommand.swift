@@ -2,6 +2,7 @@ import ArgumentParser
 import FeePayCore
 import FeePayStore
 import Foundation
+import NIOHTTP1
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking
@@ -55,7 +56,7 @@ struct Demo: AsyncParsableCommand {
           ]
         ],
       ]
-      let (created, invoice) = try await Self.send("POST", "\(url)/v1/invoices", key: key, body: body)
+      let (created, invoice) = try await Self.send(.POST, "\(url)/v1/invoices", key: key, body: body)
       guard created == 201, let id = invoice["id"]?.stringValue, let code = invoice["payment_code"]?.stringValue else {
         throw FeePayError(.internalError, "creating the invoice answered \(created): \(invoice.jsonText)")
       }
@@ -67,7 +68,7 @@ struct Demo: AsyncParsableCommand {
         signingKey: nil)
       print("3. the bank posted a signed callback; FeePay answered HTTP \(status) \(answer)")
 
-      let (_, paid) = try await Self.send("GET", "\(url)/v1/invoices/\(id)", key: key, body: nil)
+      let (_, paid) = try await Self.send(.GET, "\(url)/v1/invoices/\(id)", key: key, body: nil)
       print(
         "4. invoice \(id) is now \(paid["status"]?.stringValue ?? "?") (paid at \(paid["paid_at"]?.stringValue ?? "-"))"
       )
@@ -75,7 +76,7 @@ struct Demo: AsyncParsableCommand {
       // The receipt issuer runs every second or so: wait for the receipt a little.
       var receipt: JSONValue = .null
       for _ in 0..<50 {
-        let (status, body) = try await Self.send("GET", "\(url)/v1/invoices/\(id)/receipt", key: key, body: nil)
+        let (status, body) = try await Self.send(.GET, "\(url)/v1/invoices/\(id)/receipt", key: key, body: nil)
         if status == 200 {
           receipt = body
           break
@@ -92,22 +93,13 @@ struct Demo: AsyncParsableCommand {
     }
   }
 
-  static func send(_ method: String, _ url: String, key: String, body: JSONValue?) async throws -> (Int, JSONValue) {
-    guard let target = URL(string: url) else { throw FeePayError(.validationFailed, "--url is not a URL") }
-    var request = URLRequest(url: target)
-    request.httpMethod = method
-    request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
-    if let body {
-      request.httpBody = Data(body.jsonText.utf8)
-      request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-      request.setValue(UUID().uuidString, forHTTPHeaderField: "Idempotency-Key")
+  static func send(_ method: HTTPMethod, _ url: String, key: String, body: JSONValue?) async throws -> (Int, JSONValue)
+  {
+    var headers = [("authorization", "Bearer \(key)")]
+    if body != nil {
+      headers += [("content-type", "application/json"), ("idempotency-key", UUID().uuidString)]
     }
-    request.timeoutInterval = 15
-    do {
-      let (data, response) = try await URLSession.shared.data(for: request)
-      return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONValue.parse(Array(data))) ?? .null)
-    } catch {
-      throw FeePayError(.unavailable, "cannot reach FeePay at \(url); start it with `feepay serve`")
-    }
+    let answer = try await CommandHTTPClient().send(method, url, headers: headers, body: body?.jsonBytes)
+    return (answer.status, answer.json)
   }
 }

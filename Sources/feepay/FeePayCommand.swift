@@ -5,6 +5,7 @@ import FeePayStore
 import Foundation
 import Hummingbird
 import Logging
+import NIOHTTP1
 import PostgresNIO
 
 #if canImport(FoundationNetworking)
@@ -167,10 +168,8 @@ struct HealthCheck: AsyncParsableCommand {
   var url = "http://127.0.0.1:\(ProcessInfo.processInfo.environment["FEEPAY_PORT"] ?? "8080")/health/ready"
 
   func run() async throws {
-    guard let target = URL(string: url) else { throw ValidationError("--url is not a URL") }
-    var request = URLRequest(url: target)
-    request.timeoutInterval = 3
-    let status = try? await (URLSession.shared.data(for: request).1 as? HTTPURLResponse)?.statusCode
+    guard URL(string: url)?.host != nil else { throw ValidationError("--url is not a URL") }
+    let status = try? await CommandHTTPClient(timeout: .seconds(3)).send(.GET, url).status
     guard status == 200 else {
       note("feepay: \(url) answered \(status.map(String.init) ?? "nothing")")
       throw ExitCode.failure

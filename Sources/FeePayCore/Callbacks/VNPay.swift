@@ -92,6 +92,13 @@ public enum VNPay {
     return Timestamp.parse(iso)
   }
 
+  /// `parameters` and their `vnp_SecureHash`, form-encoded as a query string: what VNPay
+  /// sends (the mirror of ``verify(_:secrets:)``; `feepay bank simulate` uses it).
+  public static func signedQuery(_ parameters: [(String, String)], secret: String) -> String {
+    (parameters + [("vnp_SecureHash", secureHash(parameters, secret: secret))])
+      .map { formEncode($0.0) + "=" + formEncode($0.1) }.joined(separator: "&")
+  }
+
   /// The signed URL that sends a citizen to VNPay's payment page for an invoice.
   public static func paymentURL(
     gateway: String, tmnCode: String, secret: String, paymentCode: String, amount: Int64, orderInfo: String,
