@@ -78,51 +78,7 @@ struct Serve: AsyncParsableCommand {
         }
         _ = lock
       }
-      var configuration = AppConfiguration()
-      configuration.host = host
-      configuration.port = port
-      configuration.publicBaseURL =
-        publicURL ?? runtime.environment["FEEPAY_PUBLIC_URL"]
-        ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
-      if let prefix = runtime.environment["FEEPAY_PAYMENT_CODE_PREFIX"] {
-        guard PaymentCode.isValidPrefix(prefix) else {
-          throw FeePayError(
-            .configuration, "FEEPAY_PAYMENT_CODE_PREFIX must be 2 characters of 0-9, A-Z without I, L, O, U")
-        }
-        configuration.paymentCodePrefix = prefix
-      }
-      if let gateway = runtime.environment["FEEPAY_VNPAY_URL"] { configuration.vnpayGateway = gateway }
-      if let text = runtime.environment["FEEPAY_WEBHOOK_RETRY_SCHEDULE"] {
-        guard let schedule = RetrySchedule(parsing: text) else {
-          throw FeePayError(.configuration, "FEEPAY_WEBHOOK_RETRY_SCHEDULE must look like 5s,5m,30m,2h")
-        }
-        configuration.webhooks?.schedule = schedule
-      }
-      if let text = runtime.environment["FEEPAY_RECEIPT_INTERVAL_MS"] {
-        guard let ms = Int(text), ms >= 0 else {
-          throw FeePayError(
-            .configuration, "FEEPAY_RECEIPT_INTERVAL_MS must be a number of milliseconds (0 turns the issuer off)")
-        }
-        configuration.receiptInterval = ms == 0 ? nil : .milliseconds(ms)
-      }
-      if let text = runtime.environment["FEEPAY_CACHE_SECONDS"] {
-        guard let seconds = Int(text), (0...60).contains(seconds) else {
-          throw FeePayError(.configuration, "FEEPAY_CACHE_SECONDS must be 0-60 (0 turns the caches off)")
-        }
-        configuration.cacheLifetime = TimeInterval(seconds)
-      }
-      if let text = runtime.environment["FEEPAY_MAX_STATEMENT_BYTES"] {
-        guard let bytes = Int(text), bytes > 0 else {
-          throw FeePayError(.configuration, "FEEPAY_MAX_STATEMENT_BYTES must be a positive number of bytes")
-        }
-        configuration.maxStatementBytes = bytes
-      }
-      if let text = runtime.environment["FEEPAY_WEBHOOK_TIMEOUT_SECONDS"] {
-        guard let seconds = Int(text), (1...120).contains(seconds) else {
-          throw FeePayError(.configuration, "FEEPAY_WEBHOOK_TIMEOUT_SECONDS must be 1-120")
-        }
-        configuration.webhooks?.timeout = .seconds(seconds)
-      }
+      let configuration = try serveConfiguration(runtime.environment)
       let secrets = try runtime.secrets()
       let database = Database(
         configuration: postgres, poolSize: runtime.poolSize, leaseTimeout: try runtime.leaseTimeout(), logger: logger)
@@ -131,6 +87,57 @@ struct Serve: AsyncParsableCommand {
         clock: runtime.clock, logger: logger)
       try await app.runService()
     }
+  }
+
+  /// The application's settings: the options, then the `FEEPAY_*` variables (see the
+  /// README's table). A bad value stops the start with a message naming the variable.
+  func serveConfiguration(_ environment: [String: String]) throws -> AppConfiguration {
+    var configuration = AppConfiguration()
+    configuration.host = host
+    configuration.port = port
+    configuration.publicBaseURL =
+      publicURL ?? environment["FEEPAY_PUBLIC_URL"]
+      ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
+    if let prefix = environment["FEEPAY_PAYMENT_CODE_PREFIX"] {
+      guard PaymentCode.isValidPrefix(prefix) else {
+        throw FeePayError(
+          .configuration, "FEEPAY_PAYMENT_CODE_PREFIX must be 2 characters of 0-9, A-Z without I, L, O, U")
+      }
+      configuration.paymentCodePrefix = prefix
+    }
+    if let gateway = environment["FEEPAY_VNPAY_URL"] { configuration.vnpayGateway = gateway }
+    if let text = environment["FEEPAY_WEBHOOK_RETRY_SCHEDULE"] {
+      guard let schedule = RetrySchedule(parsing: text) else {
+        throw FeePayError(.configuration, "FEEPAY_WEBHOOK_RETRY_SCHEDULE must look like 5s,5m,30m,2h")
+      }
+      configuration.webhooks?.schedule = schedule
+    }
+    if let text = environment["FEEPAY_RECEIPT_INTERVAL_MS"] {
+      guard let ms = Int(text), ms >= 0 else {
+        throw FeePayError(
+          .configuration, "FEEPAY_RECEIPT_INTERVAL_MS must be a number of milliseconds (0 turns the issuer off)")
+      }
+      configuration.receiptInterval = ms == 0 ? nil : .milliseconds(ms)
+    }
+    if let text = environment["FEEPAY_CACHE_SECONDS"] {
+      guard let seconds = Int(text), (0...60).contains(seconds) else {
+        throw FeePayError(.configuration, "FEEPAY_CACHE_SECONDS must be 0-60 (0 turns the caches off)")
+      }
+      configuration.cacheLifetime = TimeInterval(seconds)
+    }
+    if let text = environment["FEEPAY_MAX_STATEMENT_BYTES"] {
+      guard let bytes = Int(text), bytes > 0 else {
+        throw FeePayError(.configuration, "FEEPAY_MAX_STATEMENT_BYTES must be a positive number of bytes")
+      }
+      configuration.maxStatementBytes = bytes
+    }
+    if let text = environment["FEEPAY_WEBHOOK_TIMEOUT_SECONDS"] {
+      guard let seconds = Int(text), (1...120).contains(seconds) else {
+        throw FeePayError(.configuration, "FEEPAY_WEBHOOK_TIMEOUT_SECONDS must be 1-120")
+      }
+      configuration.webhooks?.timeout = .seconds(seconds)
+    }
+    return configuration
   }
 }
 

@@ -262,7 +262,7 @@ extension TestClientProtocol {
           json: ["action": "write_off", "note": "too small"]
         ).status == .ok)
       #expect(try await balances(world, "refunds_payable") == -700)
-      #expect(try await balances(world, "write_off") == -300, "domain.md: suspense → write_off")
+      #expect(try await balances(world, "write_off") == -300, "docs/design/domain.md: suspense → write_off")
       #expect(try await balances(world, "suspense:\(bank.code)") == 0)
       // apply_to_invoice needs an open invoice of exactly that amount.
       let e4 = try #require(

@@ -26,7 +26,7 @@ public enum CallbackDecision: Sendable, Equatable {
   }
 }
 
-/// A payment exception as the API and webhooks show it (api.md).
+/// A payment exception as the API and webhooks show it (openapi.yaml).
 public struct PaymentException: Sendable, Hashable, JSONRepresentable {
   public struct Resolution: Sendable, Hashable, Decodable, JSONRepresentable {
     public var action: String

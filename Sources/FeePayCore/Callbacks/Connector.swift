@@ -1,4 +1,4 @@
-/// The kinds of bank or gateway FeePay takes callbacks from (protocols.md §1).
+/// The kinds of bank or gateway FeePay takes callbacks from (docs/design/protocols.md §1).
 public enum ConnectorKind: String, Sendable, Codable, CaseIterable {
   case standardWebhooks = "standard-webhooks"
   case standardWebhooksEd25519 = "standard-webhooks-ed25519"

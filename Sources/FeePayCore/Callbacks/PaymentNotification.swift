@@ -90,7 +90,7 @@ public struct PaymentNotification: Sendable, Hashable {
   }
 }
 
-/// Why money that arrived cannot settle an invoice (domain.md, api.md).
+/// Why money that arrived cannot settle an invoice (docs/design/domain.md).
 public enum ExceptionKind: String, Sendable, Codable, CaseIterable {
   case unknownPaymentCode = "unknown_payment_code"
   case amountMismatch = "amount_mismatch"

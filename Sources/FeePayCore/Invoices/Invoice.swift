@@ -102,7 +102,7 @@ public struct Invoice: Sendable, Hashable {
   }
 }
 
-/// The invoice as the API and webhooks show it (api.md). Nulls are written out.
+/// The invoice as the API and webhooks show it (openapi.yaml). Nulls are written out.
 public struct InvoiceObject: Sendable, JSONRepresentable {
   public var invoice: Invoice
   public var status: InvoiceStatus

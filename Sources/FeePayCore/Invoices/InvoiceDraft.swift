@@ -1,6 +1,6 @@
 public import Foundation
 
-/// Limits that apply to new invoices; defaults are api.md's.
+/// Limits that apply to new invoices; defaults are the API's (openapi.yaml).
 public struct InvoiceRules: Sendable {
   public var maxTotal: Int64 = 1_000_000_000_000
   public var defaultLifetime: TimeInterval = 72 * 3600
@@ -10,7 +10,7 @@ public struct InvoiceRules: Sendable {
   public init() {}
 }
 
-/// A validated request to create an invoice: every rule of api.md holds, text is NFC, and
+/// A validated request to create an invoice: every rule of the API (openapi.yaml) holds, text is NFC, and
 /// the total fits in `Int64` and under the ceiling.
 public struct InvoiceDraft: Sendable, Hashable {
   public var agencyCode: String

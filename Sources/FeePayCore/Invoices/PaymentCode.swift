@@ -1,4 +1,4 @@
-/// The code a citizen's transfer memo carries (protocols.md §6): 11 characters of Crockford
+/// The code a citizen's transfer memo carries (docs/design/protocols.md §6): 11 characters of Crockford
 /// base32 — a 2-character prefix, 8 random characters (40 bits) and a Luhn mod 32 check
 /// character — so that a typo is rejected instead of matching another invoice.
 public struct PaymentCode: Sendable, Hashable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-/// The double-entry ledger's accounts (domain.md). Accounts exist on demand; each is named
+/// The double-entry ledger's accounts (docs/design/domain.md). Accounts exist on demand; each is named
 /// by its type and owner, as `bank_clearing:vcb` or `fees_payable:HCM-STP:LPHT-01`.
 public enum LedgerAccount: Sendable, Hashable {
   case bankClearing(connector: String)

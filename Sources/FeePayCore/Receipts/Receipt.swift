@@ -41,7 +41,7 @@ public struct Receipt: Sendable {
     self.jws = jws
   }
 
-  /// The receipt as the API shows it (api.md): the signed content plus `status`,
+  /// The receipt as the API shows it (openapi.yaml): the signed content plus `status`,
   /// `replaced_by` and `jws`.
   public var object: JSONValue {
     guard case .object(var members) = content else { return content }

@@ -5,7 +5,7 @@ public import Foundation
 #endif
 
 /// Reads ISO 20022 camt.053 and camt.054 (versions .001.02 to .001.08) with a streaming
-/// parser: one statement line per transaction of each booked entry (protocols.md §4).
+/// parser: one statement line per transaction of each booked entry (docs/design/protocols.md §4).
 public final class CamtStatement: NSObject, XMLParserDelegate {
   public private(set) var lines: Int = 0
   public private(set) var kind: String?

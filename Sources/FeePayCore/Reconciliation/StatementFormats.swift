@@ -70,7 +70,7 @@ public struct CSVMapping: Sendable, Decodable, Equatable, JSONRepresentable {
     delimiter = try c.decodeIfPresent(String.self, forKey: .delimiter) ?? ","
   }
 
-  /// FeePay's own CSV (protocols.md §4).
+  /// FeePay's own CSV (docs/design/protocols.md §4).
   public static let feepay = CSVMapping(
     bankTxnID: "bank_txn_id", amount: "amount", paidAt: "paid_at", paymentCode: "payment_code", memo: "memo",
     currency: "currency", payerAccount: "payer_account")

@@ -1,4 +1,4 @@
-/// Dynamic VietQR payloads (NAPAS, EMVCo merchant-presented mode), protocols.md §3.
+/// Dynamic VietQR payloads (NAPAS, EMVCo merchant-presented mode), docs/design/protocols.md §3.
 public enum VietQR {
   /// NAPAS's globally unique identifier for VietQR.
   public static let napasGUID = "A000000727"

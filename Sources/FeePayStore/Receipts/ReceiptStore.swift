@@ -153,11 +153,11 @@ public struct ReceiptStore: Sendable {
     }
   }
 
-  /// Numbers, signs and inserts receipts (with their events and audit entries).
-  func number(_ drafts: [ReceiptDraft], on c: PostgresConnection, now: Date) async throws -> [Receipt] {
-    let year = BusinessDate(containing: now).year
-    let agencies = Array(Set(drafts.map(\.agency.code))).sorted()
-    var explicit: [String: (String, String)] = [:]
+  /// The template and series each agency declared for `year` (`feepay agency set-series`).
+  func declaredSeries(of agencies: [String], year: Int, on c: PostgresConnection) async throws
+    -> [String: (String, String)]
+  {
+    var declared: [String: (String, String)] = [:]
     for row in try await c.query(
       """
       SELECT agency_code, template_symbol, series FROM receipt_series
@@ -165,8 +165,16 @@ public struct ReceiptStore: Sendable {
       """, logger: logger
     ).collect() {
       let (agency, template, series) = try row.decode((String, String, String).self)
-      explicit[agency] = (template, series)
+      declared[agency] = (template, series)
     }
+    return declared
+  }
+
+  /// Numbers, signs and inserts receipts (with their events and audit entries).
+  func number(_ drafts: [ReceiptDraft], on c: PostgresConnection, now: Date) async throws -> [Receipt] {
+    let year = BusinessDate(containing: now).year
+    let agencies = Array(Set(drafts.map(\.agency.code))).sorted()
+    let explicit = try await declaredSeries(of: agencies, year: year, on: c)
     func seriesFor(_ agency: Agency) -> (String, String) {
       explicit[agency.code] ?? (agency.receiptTemplate, ReceiptNumbering.series(from: agency.receiptSeries, year: year))
     }

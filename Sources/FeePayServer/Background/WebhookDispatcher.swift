@@ -7,7 +7,7 @@ import NIOCore
 import NIOHTTP1
 public import ServiceLifecycle
 
-/// How webhook delivery behaves; defaults are protocols.md §2's.
+/// How webhook delivery behaves; defaults are docs/design/protocols.md §2's.
 public struct WebhookSettings: Sendable {
   public var schedule = RetrySchedule.standard
   public var timeout: Duration = .seconds(15)
