@@ -141,6 +141,14 @@ final class Receiver: Sendable {
       #expect(page.json["data"]?[0]?["id"]?.stringValue == event)
       #expect(page.json["data"]?[0]?["type"] == "invoice.cancelled")
       #expect(page.json["data"]?[0]?["data"]?["status"] == "cancelled")
+      // Byte for byte: the events page and the webhook body carry the same `data` bytes (the
+      // one writer's compact, sorted form, which writing the parsed object again reproduces).
+      let data = String(decoding: try #require(page.json["data"]?[0]?["data"]).jsonBytes, as: UTF8.self)
+      #expect(String(decoding: Array(page.body.readableBytesView), as: UTF8.self).contains("\"data\":\(data)"))
+      let stored = try #require(
+        try await WebhookStore(database: world.database, secrets: world.secrets)
+          .events(portal: portal.code, after: nil, limit: 10).first { $0.id == event })
+      #expect(String(decoding: WebhookDispatcher.body(of: stored), as: UTF8.self).contains("\"data\":\(data)"))
       let cursor = try #require(page.json["next_cursor"]?.stringValue)
       let empty = try await client.send(.get, "/v1/events?after=\(cursor)", key: portal.key)
       #expect(empty.json["data"]?.arrayValue?.isEmpty == true)

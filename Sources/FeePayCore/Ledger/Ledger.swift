@@ -58,8 +58,13 @@ public struct JournalDraft: Sendable, Hashable {
     self.postings = postings
   }
 
+  /// Two postings at least, and debits equal to credits (a journal whose sums overflow is
+  /// not balanced: it cannot be posted).
   public var isBalanced: Bool {
-    postings.count >= 2 && postings.reduce(0) { $0 + $1.debit } == postings.reduce(0) { $0 + $1.credit }
+    guard postings.count >= 2, let debits = try? MoneyMath.sum(postings.map(\.debit)),
+      let credits = try? MoneyMath.sum(postings.map(\.credit))
+    else { return false }
+    return debits == credits
   }
 
   /// A payment that settles an invoice: the bank's clearing account is debited with the

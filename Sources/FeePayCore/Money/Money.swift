@@ -14,7 +14,13 @@ public enum Currency: String, Sendable, Codable, CaseIterable {
 /// Overflow-checked arithmetic on amounts in minor units. Money is `Int64`; an operation
 /// that would overflow throws instead of wrapping or trapping.
 public enum MoneyMath {
-  public struct Overflow: Error, Sendable {}
+  public struct Overflow: Error, Sendable {
+    public init() {}
+
+    /// What a client is told (`422 validation_failed`): nothing was changed.
+    public static let detail =
+      "An amount or a sum of amounts is larger than FeePay can count (9,223,372,036,854,775,807); nothing was changed."
+  }
 
   public static func multiply(_ a: Int64, _ b: Int64) throws(Overflow) -> Int64 {
     let (result, overflow) = a.multipliedReportingOverflow(by: b)

@@ -13,10 +13,7 @@ struct MaintenanceService: Service {
   let logger: Logger
 
   func run() async throws {
-    while !Task.isCancelled && !Task.isShuttingDownGracefully {
-      await sweep()
-      try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-    }
+    await repeatEvery(interval) { await sweep() }
   }
 
   func sweep() async {

@@ -12,13 +12,12 @@ struct ReceiptIssuer: Service {
   let logger: Logger
 
   func run() async throws {
-    while !Task.isCancelled && !Task.isShuttingDownGracefully {
+    await repeatEvery(interval) {
       do {
         while try await receipts.issueBatch(now: clock.now) > 0, !Task.isShuttingDownGracefully {}
       } catch {
         logger.error("issuing receipts failed", metadata: ["error": .string(String(reflecting: error))])
       }
-      try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
     }
   }
 }

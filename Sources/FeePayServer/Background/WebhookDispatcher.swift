@@ -114,7 +114,7 @@ public struct WebhookDispatcher: Service {
 
   /// The body a portal receives: `{"type","timestamp","data"}`. If the object would make it
   /// 20 kB or more, `data` carries only its id; the portal fetches the rest.
-  static func body(of event: WebhookStore.Event) -> [UInt8] {
+  public static func body(of event: WebhookStore.Event) -> [UInt8] {
     func body(_ data: JSONValue) -> [UInt8] {
       let body: JSONValue = [
         "data": data, "timestamp": .string(Timestamp.format(event.createdAt)), "type": .string(event.type),

@@ -218,7 +218,7 @@ struct SettlementRoutes: Sendable {
       throw FeePayError.validation([FieldError(parameter: "date", "must be a date YYYY-MM-DD")])
     }
     let rows = try await settlements.remittance(day)
-    let total = rows.reduce(Int64(0)) { $0 + $1.amount }
+    let total = try MoneyMath.sum(rows.map(\.amount))
     if p.get("format") == "csv" || request.headers[.accept]?.contains("text/csv") == true {
       var csv = "business_date,agency_code,fee_code,amount\r\n"
       for r in rows { csv += "\(day),\(Self.csvField(r.agencyCode)),\(Self.csvField(r.feeCode)),\(r.amount)\r\n" }

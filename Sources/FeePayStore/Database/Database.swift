@@ -115,6 +115,7 @@ public final class Database: Sendable {
   /// a unique violation is a `conflict` (never a 500); a connection that cannot be had is
   /// `unavailable`. Anything else passes through unchanged for the caller to log.
   public static func translate(_ error: any Error) -> any Error {
+    if error is MoneyMath.Overflow { return FeePayError(.validationFailed, MoneyMath.Overflow.detail) }
     if error is LeaseTimedOut {
       return FeePayError(
         .unavailable,
@@ -132,6 +133,8 @@ public final class Database: Sendable {
           return FeePayError(.conflict, "That object already exists.")
         case SQLState.dayClosed:
           return FeePayError(.dayClosed, "That business day is closed; nothing dated on it can change.")
+        case SQLState.numericValueOutOfRange:
+          return FeePayError(.validationFailed, MoneyMath.Overflow.detail)
         case "40001", "40P01":
           return FeePayError(.unavailable, "The database was busy; nothing was changed. Retry the request.")
         case "57P01", "57P02", "57P03", "53300":
@@ -178,6 +181,8 @@ public final class Database: Sendable {
   /// never by the text of a message.
   public enum SQLState {
     public static let uniqueViolation = "23505"
+    /// A `bigint` sum of amounts (a report, a statement's total) past 2⁶³ − 1.
+    public static let numericValueOutOfRange = "22003"
     /// A row dated on a closed business day (the `feepay_refuse_closed_day` trigger).
     public static let dayClosed = "FP001"
   }

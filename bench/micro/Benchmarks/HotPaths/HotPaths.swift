@@ -122,9 +122,13 @@ nonisolated(unsafe) let benchmarks = {
       blackHole(presenter.json(invoice, now: now))
     }
   }
-  Benchmark("Invoice response JSON, JSONEncoder (list pages)") { benchmark in
+  Benchmark("Invoice list page JSON, 50 invoices, direct writer (list pages)") { benchmark in
     for _ in benchmark.scaledIterations {
-      blackHole(JSONOutput.encode(presenter.object(invoice, now: now)))
+      let page: JSONValue = [
+        "data": .array(Array(repeating: presenter.object(invoice, now: now).jsonValue, count: 50)),
+        "next_cursor": .null,
+      ]
+      blackHole(page.jsonBytes)
     }
   }
 
