@@ -27,6 +27,7 @@ let package = Package(
     .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+    .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
   ],
   targets: [
     // libqrencode (Debian: libqrencode-dev), the QR encoder behind receipt and payment pages.
@@ -89,6 +90,7 @@ let package = Package(
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "Configuration", package: "swift-configuration"),
       ],
       swiftSettings: swiftSettings
     ),

@@ -24,6 +24,7 @@ struct FeePayCommand: AsyncParsableCommand {
     subcommands: [
       Serve.self, Migrate.self, AgencyCommand.self, PortalCommand.self, KeyCommand.self, OpenAPI.self,
       ConnectorCommand.self, BankCommand.self, SigningKeyCommand.self, Reconcile.self, Demo.self, HealthCheck.self,
+      Settings.self,
     ]
   )
 }
@@ -52,6 +53,8 @@ struct Serve: AsyncParsableCommand {
     let logger = Logger(label: "feepay")
     let runtime = Runtime(logger: logger)
     try await reportingErrors {
+      // Every setting is checked before anything starts.
+      let configuration = try serveConfiguration(runtime.environment)
       var embedded: EmbeddedPostgres?
       var startedHere = false
       var lock: ProcessLock?
@@ -78,7 +81,6 @@ struct Serve: AsyncParsableCommand {
         }
         _ = lock
       }
-      let configuration = try serveConfiguration(runtime.environment)
       let secrets = try runtime.secrets()
       let database = Database(
         configuration: postgres, poolSize: runtime.poolSize, leaseTimeout: try runtime.leaseTimeout(), logger: logger)
@@ -95,48 +97,9 @@ struct Serve: AsyncParsableCommand {
     var configuration = AppConfiguration()
     configuration.host = host
     configuration.port = port
-    configuration.publicBaseURL =
-      publicURL ?? environment["FEEPAY_PUBLIC_URL"]
-      ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
-    if let prefix = environment["FEEPAY_PAYMENT_CODE_PREFIX"] {
-      guard PaymentCode.isValidPrefix(prefix) else {
-        throw FeePayError(
-          .configuration, "FEEPAY_PAYMENT_CODE_PREFIX must be 2 characters of 0-9, A-Z without I, L, O, U")
-      }
-      configuration.paymentCodePrefix = prefix
-    }
-    if let gateway = environment["FEEPAY_VNPAY_URL"] { configuration.vnpayGateway = gateway }
-    if let text = environment["FEEPAY_WEBHOOK_RETRY_SCHEDULE"] {
-      guard let schedule = RetrySchedule(parsing: text) else {
-        throw FeePayError(.configuration, "FEEPAY_WEBHOOK_RETRY_SCHEDULE must look like 5s,5m,30m,2h")
-      }
-      configuration.webhooks?.schedule = schedule
-    }
-    if let text = environment["FEEPAY_RECEIPT_INTERVAL_MS"] {
-      guard let ms = Int(text), ms >= 0 else {
-        throw FeePayError(
-          .configuration, "FEEPAY_RECEIPT_INTERVAL_MS must be a number of milliseconds (0 turns the issuer off)")
-      }
-      configuration.receiptInterval = ms == 0 ? nil : .milliseconds(ms)
-    }
-    if let text = environment["FEEPAY_CACHE_SECONDS"] {
-      guard let seconds = Int(text), (0...60).contains(seconds) else {
-        throw FeePayError(.configuration, "FEEPAY_CACHE_SECONDS must be 0-60 (0 turns the caches off)")
-      }
-      configuration.cacheLifetime = TimeInterval(seconds)
-    }
-    if let text = environment["FEEPAY_MAX_STATEMENT_BYTES"] {
-      guard let bytes = Int(text), bytes > 0 else {
-        throw FeePayError(.configuration, "FEEPAY_MAX_STATEMENT_BYTES must be a positive number of bytes")
-      }
-      configuration.maxStatementBytes = bytes
-    }
-    if let text = environment["FEEPAY_WEBHOOK_TIMEOUT_SECONDS"] {
-      guard let seconds = Int(text), (1...120).contains(seconds) else {
-        throw FeePayError(.configuration, "FEEPAY_WEBHOOK_TIMEOUT_SECONDS must be 1-120")
-      }
-      configuration.webhooks?.timeout = .seconds(seconds)
-    }
+    configuration.publicBaseURL = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
+    try ServeSettings.apply(environment, to: &configuration)
+    if let publicURL { configuration.publicBaseURL = publicURL }
     return configuration
   }
 }
@@ -182,4 +145,11 @@ struct HealthCheck: AsyncParsableCommand {
       throw ExitCode.failure
     }
   }
+}
+
+struct Settings: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Print every environment variable FeePay reads, as the README's table (Markdown).")
+
+  func run() { print(ServeSettings.markdown) }
 }

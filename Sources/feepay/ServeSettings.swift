@@ -1,0 +1,145 @@
+import Configuration
+import FeePayCore
+import FeePayServer
+import Foundation
+import Logging
+
+/// Every variable FeePay reads from its environment: one table that `feepay serve` reads
+/// once (through swift-configuration's environment provider), that refuses every bad value
+/// with its own message, and that `feepay settings` prints as the README's table (a test
+/// holds the two equal).
+struct ServeSetting: Sendable {
+  /// The configuration key (`feepay.cache.seconds`), read from the variable `FEEPAY_CACHE_SECONDS`.
+  var key: String
+  var meaning: String
+  /// How `serve` applies a value, or the problem with it (`nil` for variables read elsewhere,
+  /// such as `DATABASE_URL`, which `Runtime` reads).
+  var apply: (@Sendable (String, inout AppConfiguration) -> String?)?
+
+  /// The environment variable: the key's parts joined by `_`, upper-cased.
+  var variable: String { key.split(separator: ".").joined(separator: "_").uppercased() }
+}
+
+enum ServeSettings {
+  /// A whole number in `range`, or the message for one that is not.
+  static func number(_ text: String, _ range: ClosedRange<Int>, _ what: String) -> (Int?, String?) {
+    guard let n = Int(text), range.contains(n) else { return (nil, "must be \(what)") }
+    return (n, nil)
+  }
+
+  static let all: [ServeSetting] = [
+    ServeSetting(
+      key: "database.url",
+      meaning:
+        "`postgres://user:pass@host:5432/db?sslmode=require` selects an external PostgreSQL. `sslmode` follows libpq: `disable`, `prefer` (default), `require`, `verify-full`; `?host=/run/postgresql` uses a Unix socket. Without it FeePay runs the embedded PostgreSQL."
+    ),
+    ServeSetting(key: "feepay.data.dir", meaning: "the embedded data folder (default `./.feepay`)"),
+    ServeSetting(
+      key: "feepay.master.key",
+      meaning:
+        "32 random bytes, base64 (`openssl rand -base64 32`): seals stored secrets with AES-256-GCM. Required with `DATABASE_URL` (or `FEEPAY_MASTER_KEY_FILE`, a file holding it); with the embedded database FeePay creates `.feepay/master.key` (mode 0600). A database dump alone reveals no secret."
+    ),
+    ServeSetting(key: "feepay.master.key.file", meaning: "a file holding `FEEPAY_MASTER_KEY`"),
+    ServeSetting(
+      key: "feepay.public.url", meaning: "base of citizen-facing links (`payment_url`), default `http://HOST:PORT`"
+    ) { text, c in
+      guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+        return "must be an http(s) URL"
+      }
+      c.publicBaseURL = text
+      return nil
+    },
+    ServeSetting(key: "feepay.host", meaning: "the default of `serve --host`"),
+    ServeSetting(key: "feepay.port", meaning: "the default of `serve --port`"),
+    ServeSetting(
+      key: "feepay.db.pool.size",
+      meaning: "connections per instance (default 16, 1-200; keep instances × pool < `max_connections`)"
+    ) { text, _ in number(text, 1...200, "1-200").1 },
+    ServeSetting(
+      key: "feepay.db.wait.seconds",
+      meaning:
+        "how long a request waits for a free connection before it is answered `503 unavailable` (default 10, 1-120): while PostgreSQL is down, requests are refused after this long instead of waiting until it is back"
+    ) { text, _ in number(text, 1...120, "1-120").1 },
+    ServeSetting(
+      key: "feepay.payment.code.prefix", meaning: "2 Crockford base32 characters (default `FP`)"
+    ) { text, c in
+      guard PaymentCode.isValidPrefix(text) else { return "must be 2 characters of 0-9, A-Z without I, L, O, U" }
+      c.paymentCodePrefix = text
+      return nil
+    },
+    ServeSetting(
+      key: "feepay.vnpay.url",
+      meaning:
+        "VNPay's payment page for checkout URLs (default: the sandbox, `https://sandbox.vnpayment.vn/paymentv2/vpcpay.html`)"
+    ) { text, c in
+      guard URL(string: text)?.scheme == "https" else { return "must be an https URL" }
+      c.vnpayGateway = text
+      return nil
+    },
+    ServeSetting(
+      key: "feepay.webhook.retry.schedule",
+      meaning: "delays between webhook attempts, default `5s,5m,30m,2h,5h,10h,10h`"
+    ) { text, c in
+      guard let schedule = RetrySchedule(parsing: text) else { return "must look like 5s,5m,30m,2h" }
+      c.webhooks?.schedule = schedule
+      return nil
+    },
+    ServeSetting(
+      key: "feepay.webhook.timeout.seconds", meaning: "how long a portal has to answer a webhook (default 15, 1-120)"
+    ) { text, c in
+      let (n, problem) = number(text, 1...120, "1-120")
+      if let n { c.webhooks?.timeout = .seconds(n) }
+      return problem
+    },
+    ServeSetting(
+      key: "feepay.receipt.interval.ms",
+      meaning: "how often the receipt issuer looks for paid invoices (default 1000; 0 turns it off)"
+    ) { text, c in
+      let (n, problem) = number(text, 0...3_600_000, "a number of milliseconds (0 turns the issuer off)")
+      if let n { c.receiptInterval = n == 0 ? nil : .milliseconds(n) }
+      return problem
+    },
+    ServeSetting(
+      key: "feepay.cache.seconds",
+      meaning:
+        "how long an instance keeps API keys' principals, connectors' secrets and agencies' bank accounts in memory (default 5, 0-60; 0 turns the caches off). See \"Performance\" for what may be stale and why that is safe."
+    ) { text, c in
+      let (n, problem) = number(text, 0...60, "0-60 (0 turns the caches off)")
+      if let n { c.cacheLifetime = TimeInterval(n) }
+      return problem
+    },
+    ServeSetting(
+      key: "feepay.max.statement.bytes",
+      meaning: "the largest settlement file accepted (default 536870912, 512 MiB)"
+    ) { text, c in
+      let (n, problem) = number(text, 1...Int.max, "a positive number of bytes")
+      if let n { c.maxStatementBytes = n }
+      return problem
+    },
+    ServeSetting(
+      key: "feepay.migrations.dir",
+      meaning: "where `Migrations/` is (default: found beside the working directory or the executable)"),
+    ServeSetting(key: "log.level", meaning: "`trace` … `critical` (default `info`)") { text, _ in
+      Logger.Level(rawValue: text) == nil
+        ? "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))" : nil
+    },
+  ]
+
+  /// Applies every set variable to `configuration`, reading the environment once; a bad
+  /// value of any of them is refused, each with its own line, before anything starts.
+  static func apply(_ environment: [String: String], to configuration: inout AppConfiguration) throws {
+    let reader = ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment))
+    var problems: [String] = []
+    for setting in all {
+      guard let apply = setting.apply, let text = reader.string(forKey: ConfigKey(setting.key)) else { continue }
+      if let problem = apply(text, &configuration) { problems.append("\(setting.variable) \(problem)") }
+    }
+    guard problems.isEmpty else { throw FeePayError(.configuration, problems.joined(separator: "\n")) }
+  }
+
+  /// The README's table of variables.
+  static var markdown: String {
+    (["| variable | meaning |", "|---|---|"] + all.map { "| `\($0.variable)` | \($0.meaning) |" })
+      .joined(separator: "\n")
+  }
+}
