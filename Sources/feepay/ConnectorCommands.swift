@@ -188,7 +188,7 @@ func simulateCallback(
     let body: JSONValue = [
       "type": "payment.succeeded", "timestamp": .string(Timestamp.format(now)),
       "data": [
-        "payment_code": .string(paymentCode), "amount": .integer(amount), "currency": "VND",
+        "payment_code": .string(paymentCode), "amount": .integer(amount), "currency": .string(Currency.vnd.rawValue),
         "bank_txn_id": .string(txn),
         "paid_at": .string(Timestamp.format(now)), "payer_account": "0071000999999", "payer_name": "NGUYEN VAN AN",
         "memo": .string("\(paymentCode) nop le phi"),

@@ -14,7 +14,7 @@ public struct PaymentNotification: Sendable, Hashable {
   public var memo: String?
 
   public init(
-    bankTxnID: String, amount: Int64, currency: String = "VND", paidAt: Date, paymentCode: String?,
+    bankTxnID: String, amount: Int64, currency: String = Currency.vnd.rawValue, paidAt: Date, paymentCode: String?,
     payerAccount: String? = nil, payerName: String? = nil, memo: String? = nil
   ) {
     self.bankTxnID = bankTxnID
@@ -74,7 +74,7 @@ public struct PaymentNotification: Sendable, Hashable {
     case .integer(let n)? where n > 0 && n <= 1_000_000_000_000_000: amount = n
     default: problems.append(FieldError(pointer: "/data/amount", "must be a positive integer number of đồng"))
     }
-    if let currency, currency != "VND" {
+    if let currency, currency != Currency.vnd.rawValue {
       problems.append(FieldError(pointer: "/data/currency", "only VND is accepted"))
     }
     let code = text("payment_code", required: false, max: 64)

@@ -106,7 +106,7 @@ public enum VNPay {
   ) -> String {
     let parameters: [(String, String)] = [
       ("vnp_Version", "2.1.0"), ("vnp_Command", "pay"), ("vnp_TmnCode", tmnCode), ("vnp_Amount", String(amount * 100)),
-      ("vnp_CurrCode", "VND"), ("vnp_TxnRef", paymentCode), ("vnp_OrderInfo", orderInfo.asciiFolded),
+      ("vnp_CurrCode", Currency.vnd.rawValue), ("vnp_TxnRef", paymentCode), ("vnp_OrderInfo", orderInfo.asciiFolded),
       ("vnp_OrderType", "other"), ("vnp_Locale", "vn"), ("vnp_ReturnUrl", returnURL), ("vnp_IpAddr", ipAddress),
       ("vnp_CreateDate", formatDate(createdAt)), ("vnp_ExpireDate", formatDate(expiresAt)),
     ]

@@ -140,7 +140,7 @@ public struct CSVStatement: Sendable {
     guard let txn = value(mapping.bankTxnID), txn.utf8.count <= 64, txn.isPrintableASCII else {
       throw fail("\(mapping.bankTxnID) must be 1-64 printable ASCII characters")
     }
-    let currency = value(mapping.currency) ?? "VND"
+    let currency = value(mapping.currency) ?? Currency.vnd.rawValue
     guard currency.count == 3, currency.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
       throw fail("currency must be a 3-letter ISO 4217 code")
     }

@@ -42,7 +42,7 @@ public enum StatementImporter {
     var formatName = "csv"
     func emit(_ line: StatementLine) throws {
       count += 1
-      if line.isCredit && !line.isReversal && line.currency == "VND" {
+      if line.isCredit && !line.isReversal && line.currency == Currency.vnd.rawValue {
         let (sum, overflow) = total.addingReportingOverflow(line.amount)
         guard !overflow else {
           throw StatementError(location: "line \(line.lineNo)", reason: "the file's total overflows")
