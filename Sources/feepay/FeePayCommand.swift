@@ -83,9 +83,10 @@ struct Serve: AsyncParsableCommand {
       }
       let secrets = try runtime.secrets()
       let database = Database(
-        configuration: postgres, poolSize: runtime.poolSize, leaseTimeout: try runtime.leaseTimeout(), logger: logger)
+        configuration: postgres, poolSize: configuration.poolSize, leaseTimeout: configuration.databaseWait,
+        logger: logger)
       let app = buildApplication(
-        configuration: configuration, database: database, migrator: try runtime.migrator(), secrets: secrets,
+        configuration: configuration.app, database: database, migrator: try runtime.migrator(), secrets: secrets,
         clock: runtime.clock, logger: logger)
       try await app.runService()
     }
@@ -93,13 +94,13 @@ struct Serve: AsyncParsableCommand {
 
   /// The application's settings: the options, then the `FEEPAY_*` variables (see the
   /// README's table). A bad value stops the start with a message naming the variable.
-  func serveConfiguration(_ environment: [String: String]) throws -> AppConfiguration {
-    var configuration = AppConfiguration()
-    configuration.host = host
-    configuration.port = port
-    configuration.publicBaseURL = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
+  func serveConfiguration(_ environment: [String: String]) throws -> ServeConfiguration {
+    var configuration = ServeConfiguration()
+    configuration.app.host = host
+    configuration.app.port = port
+    configuration.app.publicBaseURL = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
     try ServeSettings.apply(environment, to: &configuration)
-    if let publicURL { configuration.publicBaseURL = publicURL }
+    if let publicURL { configuration.app.publicBaseURL = publicURL }
     return configuration
   }
 }

@@ -26,18 +26,6 @@ struct Runtime {
 
   func migrator() throws -> Migrator { try Migrator(directory: Migrator.locateDirectory(environment: environment)) }
 
-  var poolSize: Int { environment["FEEPAY_DB_POOL_SIZE"].flatMap(Int.init) ?? 16 }
-
-  /// How long a request waits for a pooled connection (`FEEPAY_DB_WAIT_SECONDS`, 1-120,
-  /// default 10) before it is answered 503.
-  func leaseTimeout() throws -> Duration {
-    guard let text = environment["FEEPAY_DB_WAIT_SECONDS"] else { return .seconds(10) }
-    guard let seconds = Int(text), (1...120).contains(seconds) else {
-      throw FeePayError(.configuration, "FEEPAY_DB_WAIT_SECONDS must be 1-120")
-    }
-    return .seconds(seconds)
-  }
-
   /// A database for a one-shot command: started (and, if this command started the embedded
   /// cluster and no `feepay serve` holds the folder, stopped again), migrated, pool running.
   func withDatabase<T: Sendable>(_ body: (Database) async throws -> T) async throws -> T {

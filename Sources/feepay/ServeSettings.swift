@@ -14,10 +14,20 @@ struct ServeSetting: Sendable {
   var meaning: String
   /// How `serve` applies a value, or the problem with it (`nil` for variables read elsewhere,
   /// such as `DATABASE_URL`, which `Runtime` reads).
-  var apply: (@Sendable (String, inout AppConfiguration) -> String?)?
+  var apply: (@Sendable (String, inout ServeConfiguration) -> String?)?
 
   /// The environment variable: the key's parts joined by `_`, upper-cased.
   var variable: String { key.split(separator: ".").joined(separator: "_").uppercased() }
+}
+
+/// What `feepay serve` runs with: the application's settings and its database pool's.
+struct ServeConfiguration {
+  var app = AppConfiguration()
+  /// Connections per instance (`FEEPAY_DB_POOL_SIZE`).
+  var poolSize = 16
+  /// How long a request waits for a pooled connection before it is answered 503
+  /// (`FEEPAY_DB_WAIT_SECONDS`).
+  var databaseWait: Duration = .seconds(10)
 }
 
 enum ServeSettings {
@@ -46,7 +56,7 @@ enum ServeSettings {
       guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
         return "must be an http(s) URL"
       }
-      c.publicBaseURL = text
+      c.app.publicBaseURL = text
       return nil
     },
     ServeSetting(key: "feepay.host", meaning: "the default of `serve --host`"),
@@ -54,17 +64,25 @@ enum ServeSettings {
     ServeSetting(
       key: "feepay.db.pool.size",
       meaning: "connections per instance (default 16, 1-200; keep instances × pool < `max_connections`)"
-    ) { text, _ in number(text, 1...200, "1-200").1 },
+    ) { text, c in
+      let (n, problem) = number(text, 1...200, "1-200")
+      if let n { c.poolSize = n }
+      return problem
+    },
     ServeSetting(
       key: "feepay.db.wait.seconds",
       meaning:
         "how long a request waits for a free connection before it is answered `503 unavailable` (default 10, 1-120): while PostgreSQL is down, requests are refused after this long instead of waiting until it is back"
-    ) { text, _ in number(text, 1...120, "1-120").1 },
+    ) { text, c in
+      let (n, problem) = number(text, 1...120, "1-120")
+      if let n { c.databaseWait = .seconds(n) }
+      return problem
+    },
     ServeSetting(
       key: "feepay.payment.code.prefix", meaning: "2 Crockford base32 characters (default `FP`)"
     ) { text, c in
       guard PaymentCode.isValidPrefix(text) else { return "must be 2 characters of 0-9, A-Z without I, L, O, U" }
-      c.paymentCodePrefix = text
+      c.app.paymentCodePrefix = text
       return nil
     },
     ServeSetting(
@@ -73,7 +91,7 @@ enum ServeSettings {
         "VNPay's payment page for checkout URLs (default: the sandbox, `https://sandbox.vnpayment.vn/paymentv2/vpcpay.html`)"
     ) { text, c in
       guard URL(string: text)?.scheme == "https" else { return "must be an https URL" }
-      c.vnpayGateway = text
+      c.app.vnpayGateway = text
       return nil
     },
     ServeSetting(
@@ -81,14 +99,14 @@ enum ServeSettings {
       meaning: "delays between webhook attempts, default `5s,5m,30m,2h,5h,10h,10h`"
     ) { text, c in
       guard let schedule = RetrySchedule(parsing: text) else { return "must look like 5s,5m,30m,2h" }
-      c.webhooks?.schedule = schedule
+      c.app.webhooks?.schedule = schedule
       return nil
     },
     ServeSetting(
       key: "feepay.webhook.timeout.seconds", meaning: "how long a portal has to answer a webhook (default 15, 1-120)"
     ) { text, c in
       let (n, problem) = number(text, 1...120, "1-120")
-      if let n { c.webhooks?.timeout = .seconds(n) }
+      if let n { c.app.webhooks?.timeout = .seconds(n) }
       return problem
     },
     ServeSetting(
@@ -96,7 +114,7 @@ enum ServeSettings {
       meaning: "how often the receipt issuer looks for paid invoices (default 1000; 0 turns it off)"
     ) { text, c in
       let (n, problem) = number(text, 0...3_600_000, "a number of milliseconds (0 turns the issuer off)")
-      if let n { c.receiptInterval = n == 0 ? nil : .milliseconds(n) }
+      if let n { c.app.receiptInterval = n == 0 ? nil : .milliseconds(n) }
       return problem
     },
     ServeSetting(
@@ -105,7 +123,7 @@ enum ServeSettings {
         "how long an instance keeps API keys' principals, connectors' secrets and agencies' bank accounts in memory (default 5, 0-60; 0 turns the caches off). See \"Performance\" for what may be stale and why that is safe."
     ) { text, c in
       let (n, problem) = number(text, 0...60, "0-60 (0 turns the caches off)")
-      if let n { c.cacheLifetime = TimeInterval(n) }
+      if let n { c.app.cacheLifetime = TimeInterval(n) }
       return problem
     },
     ServeSetting(
@@ -113,7 +131,7 @@ enum ServeSettings {
       meaning: "the largest settlement file accepted (default 536870912, 512 MiB)"
     ) { text, c in
       let (n, problem) = number(text, 1...Int.max, "a positive number of bytes")
-      if let n { c.maxStatementBytes = n }
+      if let n { c.app.maxStatementBytes = n }
       return problem
     },
     ServeSetting(
@@ -127,7 +145,7 @@ enum ServeSettings {
 
   /// Applies every set variable to `configuration`, reading the environment once; a bad
   /// value of any of them is refused, each with its own line, before anything starts.
-  static func apply(_ environment: [String: String], to configuration: inout AppConfiguration) throws {
+  static func apply(_ environment: [String: String], to configuration: inout ServeConfiguration) throws {
     let reader = ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment))
     var problems: [String] = []
     for setting in all {

@@ -14,30 +14,6 @@ import Testing
 /// operation of the document and every operation a route (method and path template), and a
 /// known path asked with a method it lacks answers 405 with `Allow`.
 @Suite(.timeLimit(.minutes(5))) struct OpenAPIContractTests {
-  /// `METHOD /path/{param}` for every operation of the document, read from its `paths:`
-  /// block (two-space indented path keys, four-space indented method keys).
-  static func documentedOperations() -> Set<String> {
-    let methods: Set<String> = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
-    var operations: Set<String> = []
-    var inPaths = false
-    var path: String?
-    for line in openAPIDocument.split(separator: "\n", omittingEmptySubsequences: false) {
-      if line == "paths:" {
-        inPaths = true
-        continue
-      }
-      guard inPaths else { continue }
-      if let first = line.first, first != " " { break }  // the next top-level key
-      if line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") {
-        path = String(line.dropFirst(2).dropLast())
-      } else if line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":"), let path {
-        let method = String(line.dropFirst(4).dropLast())
-        if methods.contains(method) { operations.insert("\(method.uppercased()) \(path)") }
-      }
-    }
-    return operations
-  }
-
   /// `METHOD /path/{}` for every route the application registers (parameter names erased:
   /// the router's are not the document's).
   static func registeredOperations() throws -> Set<String> {
@@ -65,7 +41,7 @@ import Testing
   }
 
   @Test func theDocumentAndTheRouterListTheSameOperations() throws {
-    let documented = Set(Self.documentedOperations().map(Self.shape))
+    let documented = Set(Self.documentedResponses().map { Self.shape("\($0.method) \($0.path)") })
     let registered = try Self.registeredOperations()
     #expect(documented.count > 30, "the document's paths were not read")
     #expect(registered.count > 30, "the router's routes were not read")

@@ -41,6 +41,31 @@ extension TestClientProtocol {
       "SELECT coalesce(sum(debit) - sum(credit), 0)::int FROM ledger_postings WHERE account_code = \(account)")
   }
 
+  /// Two statements of one day that both leave out the same payment hold it as missing in
+  /// the bank once: the second finds the exception the first raised (ids come from the id
+  /// generator, so the partial unique index on `payment_id` and the lookup decide, not the id).
+  @Test func aPaymentMissingFromTwoStatementsIsOneException() async throws {
+    try await withFeePay(isolated: true) { world, client in
+      world.clock.set(try #require(Timestamp.parse("2026-11-29T12:00:00+07:00")))
+      let bank = try await TestBank.hmac(world)
+      let day = BusinessDate(containing: world.clock.now)
+      let (_, listed, listedTotal) = try await world.invoice(client)
+      try await bank.pay(client, paymentCode: listed, amount: listedTotal, txn: "L.1")
+      let (missingID, code, total) = try await world.invoice(client)
+      try await bank.pay(client, paymentCode: code, amount: total, txn: "MIB.2")
+      for txn in ["L.1", "U.9"] {
+        var csv = StatementCSV()
+        csv.add(txn, code: txn == "L.1" ? listed : nil, amount: txn == "L.1" ? listedTotal : 1000, at: world.clock.now)
+        let r = try await client.upload(csv.bytes, connector: bank.code, day: day, key: world.accountantKey)
+        #expect(r.status == .created, "\(String(decoding: r.bytes, as: UTF8.self))")
+      }
+      #expect(
+        try await world.scalar(
+          "SELECT count(*)::int FROM payment_exceptions WHERE kind = 'missing_in_bank' AND invoice_id = \(missingID)")
+          == 1)
+    }
+  }
+
   @Test func everyCategoryInOneFile() async throws {
     try await withFeePay(isolated: true) { world, client in
       // Midday in Hanoi: late-evening payments are carried forward (tested separately).

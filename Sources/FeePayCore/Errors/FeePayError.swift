@@ -2,7 +2,7 @@
 ///
 /// `pointer` is an RFC 6901 JSON Pointer into the request body (`/lines/0/unit_amount`);
 /// `parameter` names a query parameter or header instead. Exactly one of them is set.
-public struct FieldError: Sendable, Hashable, Decodable, JSONRepresentable {
+public struct FieldError: Sendable, Hashable, JSONRepresentable {
   public var pointer: String?
   public var parameter: String?
   public var detail: String

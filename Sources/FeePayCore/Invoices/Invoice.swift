@@ -6,7 +6,7 @@ public enum InvoiceStatus: String, Sendable, Codable, CaseIterable {
 }
 
 /// The citizen who pays. `name` is NFC, 1–200 characters.
-public struct Payer: Sendable, Hashable, Decodable {
+public struct Payer: Sendable, Hashable {
   public var name: String
   public var idNumber: String?
   public var email: String?
@@ -17,11 +17,6 @@ public struct Payer: Sendable, Hashable, Decodable {
     self.idNumber = idNumber
     self.email = email
     self.phone = phone
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case name, email, phone
-    case idNumber = "id_number"
   }
 }
 

@@ -11,11 +11,14 @@ extension SettlementStore {
   func categorize(settlement s: String, connector: String, day: BusinessDate, on c: PostgresConnection, now: Date)
     async throws
   {
+    // Postings, payments and exceptions land in the first open day from the statement's own.
+    let open = try await openDay(day, on: c)
     try await lockNamedInvoices(on: c)
     try await categorizeLines(settlement: s, connector: connector, on: c)
-    try await recoverLostCallbacks(settlement: s, connector: connector, day: day, on: c, now: now)
-    let exceptions = try await raiseExceptions(settlement: s, connector: connector, day: day, on: c, now: now)
-    try await settle(settlement: s, connector: connector, day: day, on: c, now: now)
+    try await recoverLostCallbacks(settlement: s, connector: connector, day: open, on: c, now: now)
+    let exceptions = try await raiseExceptions(
+      settlement: s, connector: connector, day: day, openDay: open, on: c, now: now)
+    try await settle(settlement: s, connector: connector, day: open, on: c, now: now)
     try await EventLog.append(
       exceptions.map {
         EventLog.Entry(
@@ -104,15 +107,16 @@ extension SettlementStore {
                OR EXISTS (SELECT 1 FROM connector_agencies ca WHERE ca.connector_code = cn.code
                           AND ca.agency_code = i.agency_code))
       )
-      SELECT line_no, invoice_id FROM cand WHERE r = 1 ORDER BY invoice_id
+      SELECT c.line_no, c.invoice_id, l.amount FROM cand c
+      JOIN settlement_lines l ON l.settlement_id = \(s) AND l.line_no = c.line_no
+      WHERE c.r = 1 ORDER BY c.line_no
       """, logger: logger
-    ).collect().map { try $0.decode((Int, String).self) }
+    ).collect().map { try $0.decode((Int, String, Int64).self) }
     guard !candidates.isEmpty else { return }
+    // The invoices are locked already (lockNamedInvoices): each line names one of them.
     let lines = candidates.map(\.0)
     let invoiceIDs = candidates.map(\.1)
     let paymentIDs = candidates.map { _ in ids.make(.payment) }
-    try await c.query(
-      "SELECT id FROM invoices WHERE id = ANY(\(invoiceIDs)) ORDER BY id FOR UPDATE", logger: logger)
     try await c.query(
       """
       UPDATE settlement_lines l SET category = 'recovered', invoice_id = t.invoice, payment_id = t.payment
@@ -129,37 +133,30 @@ extension SettlementStore {
       """
       INSERT INTO payments (\(unescaped: PaymentRows.columns))
       SELECT payment_id, \(connector), bank_txn_id, invoice_id, amount, currency, coalesce(booked_at, \(now)), \(now),
-             feepay_open_day(\(day.description)::date), payer_account, NULL, memo, 'statement', NULL
+             \(day.description)::date, payer_account, NULL, memo, 'statement', NULL
       FROM settlement_lines WHERE settlement_id = \(s) AND category = 'recovered'
       """, logger: logger)
-    try await c.query(
+    let invoices = try await c.query(
       """
       UPDATE invoices i SET status = 'paid', paid_at = coalesce(l.booked_at, \(now)), payment_id = l.payment_id
       FROM settlement_lines l WHERE l.settlement_id = \(s) AND l.category = 'recovered' AND i.id = l.invoice_id
-      """, logger: logger)
-    try await postRecovered(settlement: s, connector: connector, day: day, on: c, now: now)
-    let invoices = try await c.query(
-      "SELECT \(unescaped: InvoiceStore.columns) FROM invoices i WHERE i.id = ANY(\(invoiceIDs))", logger: logger
+      RETURNING \(unescaped: InvoiceStore.columns)
+      """, logger: logger
     ).collect().map(InvoiceStore.decode)
+    try await postRecovered(settlement: s, connector: connector, day: day, on: c, now: now)
     try await EventLog.append(
       invoices.map {
         EventLog.Entry(
           id: ids.make(.event), portal: $0.portalCode, type: "invoice.paid", subject: $0.id,
           data: presenter.object($0, now: now).jsonValue)
       }, at: now, on: c, logger: logger)
-    let recovered = try await c.query(
-      """
-      SELECT payment_id, invoice_id, amount, line_no FROM settlement_lines
-      WHERE settlement_id = \(s) AND category = 'recovered' ORDER BY line_no
-      """, logger: logger
-    ).collect().map { try $0.decode((String, String, Int64, Int).self) }
     try await AuditLog.append(
-      recovered.map { payment, invoice, amount, line in
+      zip(candidates, paymentIDs).map { candidate, payment in
         AuditLog.Entry(
           actor: "system:reconciliation", action: "payment.recover", subject: payment,
           summary: [
-            "invoice": .string(invoice), "amount": .integer(amount), "settlement": .string(s),
-            "line": .integer(Int64(line)),
+            "invoice": .string(candidate.1), "amount": .integer(candidate.2), "settlement": .string(s),
+            "line": .integer(Int64(candidate.0)),
           ])
       }, at: now, on: c, logger: logger)
   }
@@ -185,19 +182,20 @@ extension SettlementStore {
     try await ledger.post(
       JournalDraft(
         kind: "payment.recovered", postings: [.debit(.bankClearing(connector: connector), total)] + postings),
-      reference: s, businessDate: try await openDay(day, on: c), on: c, now: now)
+      reference: s, businessDate: day, on: c, now: now)
   }
 
   /// An exception for every line FeePay cannot explain (money it never heard of, an amount
   /// that differs from the payment) and for every payment of the day the bank does not list
   /// (late ones of the day before included, once carried forward). Answers the new ones.
   func raiseExceptions(
-    settlement s: String, connector: String, day: BusinessDate, on c: PostgresConnection, now: Date
+    settlement s: String, connector: String, day: BusinessDate, openDay: BusinessDate, on c: PostgresConnection,
+    now: Date
   ) async throws -> [(exception: PaymentException, portal: String?)] {
     try await c.query(
       "UPDATE settlement_lines SET category = 'missing_in_feepay' WHERE settlement_id = \(s) AND category IS NULL",
       logger: logger)
-    let exceptionDay = try await openDay(day, on: c).description
+    let exceptionDay = openDay.description
     let unexplained = try await c.query(
       """
       SELECT line_no FROM settlement_lines
@@ -277,6 +275,6 @@ extension SettlementStore {
         postings: [
           .debit(.bankSettled(connector: connector), settled), .credit(.bankClearing(connector: connector), settled),
         ]),
-      reference: s, businessDate: try await openDay(day, on: c), on: c, now: now)
+      reference: s, businessDate: day, on: c, now: now)
   }
 }
