@@ -28,14 +28,9 @@ let package = Package(
     .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+    .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
   ],
   targets: [
-    // libqrencode (Debian: libqrencode-dev), the QR encoder behind receipt and payment pages.
-    .systemLibrary(
-      name: "CQRencode",
-      pkgConfig: "libqrencode",
-      providers: [.apt(["libqrencode-dev"]), .brew(["qrencode"])]
-    ),
     .target(
       name: "FeePayCore",
       dependencies: [
@@ -61,9 +56,9 @@ let package = Package(
       dependencies: [
         "FeePayCore",
         "FeePayStore",
-        "CQRencode",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+        .product(name: "Mustache", package: "swift-mustache"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "HTTPTypes", package: "swift-http-types"),
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -74,7 +69,17 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       // The OpenAPI document, a file of its own, compiled into the binary (nothing to ship).
-      resources: [.embedInCode("Resources/openapi.yaml")],
+      // The citizen pages' templates, style sheet, script and bank list likewise.
+      resources: [
+        .embedInCode("Resources/openapi.yaml"),
+        .embedInCode("Resources/Templates/layout.mustache"),
+        .embedInCode("Resources/Templates/pay.mustache"),
+        .embedInCode("Resources/Templates/receipt.mustache"),
+        .embedInCode("Resources/Templates/message.mustache"),
+        .embedInCode("Resources/Assets/feepay.css"),
+        .embedInCode("Resources/Assets/pay.js"),
+        .embedInCode("Resources/Data/banks.json"),
+      ],
       swiftSettings: swiftSettings
     ),
     .executableTarget(

@@ -176,7 +176,7 @@ def provision(pg, db):
     feepay(["migrate"], pg, db)
     feepay(["agency", "add", "--code", "BENCH", "--name", "Sở Tư pháp (bench)", "--tax-code", "0301234567",
             "--bank-bin", "970436", "--account-number", "0071000123456", "--account-name", "SO TU PHAP BENCH",
-            "--receipt-series", "C26TAA"], pg, db)
+            "--receipt-series", "26T"], pg, db)
     feepay(["portal", "add", "--code", "bench-portal", "--name", "Bench", "--agencies", "BENCH"], pg, db)
     feepay(["connector", "add", "--code", "vcb", "--kind", "standard-webhooks", "--secret", HMAC_SECRET], pg, db)
     return feepay(["key", "create", "--portal", "bench-portal"], pg, db)

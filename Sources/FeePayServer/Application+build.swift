@@ -34,6 +34,9 @@ public struct AppConfiguration: Sendable {
   /// in process (seconds of the injected clock; 0 turns the caches off). See the README's
   /// "Performance" section for what each cache may serve stale, and why that is safe.
   public var cacheLifetime: TimeInterval = 5
+  /// Lookups of citizen pages (`/pay/…`, `/receipts/…`) one client address may make per
+  /// minute on one instance; more are answered 429 with `Retry-After`.
+  public var pageRequestsPerMinute = 120
 
   public init() {}
 }
@@ -57,6 +60,8 @@ struct AppComponents: Sendable {
   let settlements: SettlementStore
   let webhooks: WebhookStore
   let ledger: LedgerStore
+  /// One count of citizen-page lookups per address, shared by `/pay/…` and `/receipts/…`.
+  let pageLimit: PageRateLimit
 
   init(
     configuration: AppConfiguration, database: Database, migrator: Migrator, secrets: SecretBox, clock: any WallClock,
@@ -86,6 +91,7 @@ struct AppComponents: Sendable {
     self.settlements = SettlementStore(database: database, ids: ids, presenter: presenter)
     self.webhooks = WebhookStore(database: database, secrets: secrets)
     self.ledger = LedgerStore(database: database, ids: ids)
+    self.pageLimit = PageRateLimit(limit: configuration.pageRequestsPerMinute, clock: clock)
   }
 }
 
@@ -109,13 +115,18 @@ func addRoutes(_ c: AppComponents, to router: Router<AppRequestContext>) {
     invoices: c.invoices, presenter: c.presenter, authenticator: c.authenticator, clock: c.clock,
     rules: c.configuration.invoiceRules, connectors: c.connectors, vnpayGateway: c.configuration.vnpayGateway
   ).add(to: router)
-  ReceiptRoutes(receipts: c.receipts, authenticator: c.authenticator, clock: c.clock).add(to: router)
+  ReceiptRoutes(receipts: c.receipts, authenticator: c.authenticator, clock: c.clock, limiter: c.pageLimit)
+    .add(to: router)
   SettlementRoutes(
     settlements: c.settlements, authenticator: c.authenticator, clock: c.clock, ids: c.ids,
     maxStatementBytes: c.configuration.maxStatementBytes
   ).add(to: router)
   EventRoutes(store: c.webhooks, authenticator: c.authenticator, clock: c.clock).add(to: router)
-  PaymentPage(invoices: c.invoices, provisioning: c.provisioning, clock: c.clock).add(to: router)
+  PaymentPage(
+    invoices: c.invoices, provisioning: c.provisioning, connectors: c.connectors, receipts: c.receipts, clock: c.clock,
+    publicBaseURL: c.configuration.publicBaseURL, vnpayGateway: c.configuration.vnpayGateway, limiter: c.pageLimit
+  ).add(to: router)
+  CitizenPages.assets(to: router)
   CallbackRoutes(connectors: c.connectors, payments: c.payments, clock: c.clock, metrics: c.metrics).add(to: router)
   AccountingRoutes(payments: c.payments, ledger: c.ledger, authenticator: c.authenticator, clock: c.clock)
     .add(to: router)

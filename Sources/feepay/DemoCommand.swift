@@ -28,8 +28,9 @@ struct Demo: AsyncParsableCommand {
           try await provisioning.addAgency(
             Agency(
               code: "DEMO-STP", name: "Sở Tư pháp (demo)", taxCode: "0301234567", bankBIN: "970436",
-              accountNumber: "0071000123456", accountName: "SO TU PHAP DEMO", receiptTemplate: "1",
-              receiptSeries: "C\(String(BusinessDate(containing: now).year).suffix(2))TAA"), actor: "demo", at: now)
+              accountNumber: "0071000123456", accountName: "SO TU PHAP DEMO", receiptTemplate: "EBL01",
+              receiptSeries: "\(String(BusinessDate(containing: now).year).suffix(2))T",
+              address: "141 Pasteur, phường Xuân Hòa, TP. Hồ Chí Minh", phone: "028 3829 0230"), actor: "demo", at: now)
           _ = try await provisioning.addPortal(
             code: "demo-portal", name: "Cổng DVC (demo)", agencies: ["DEMO-STP"], webhookURL: nil, secrets: secrets,
             actor: "demo", at: now)

@@ -8,7 +8,8 @@ var operatorActor: String { "cli:\(ProcessInfo.processInfo.environment["USER"] ?
 
 struct AgencyCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "agency", abstract: "Agencies that collect fees.", subcommands: [Add.self, List.self, SetSeries.self])
+    commandName: "agency", abstract: "Agencies that collect fees.",
+    subcommands: [Add.self, List.self, SetSeries.self, SetContact.self])
 
   struct Add: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Add an agency and its collection account.")
@@ -19,21 +20,50 @@ struct AgencyCommand: AsyncParsableCommand {
     @Option(help: "Collection bank's 6-digit BIN (VietQR).") var bankBin: String
     @Option(help: "Collection account number.") var accountNumber: String
     @Option(help: "Account name as the bank holds it (uppercase ASCII).") var accountName: String
-    @Option(help: "Receipt template symbol (ký hiệu mẫu).") var receiptTemplate = "1"
-    @Option(help: "Receipt series (ký hiệu), e.g. C26TAA.") var receiptSeries: String
+    @Option(
+      help:
+        "Receipt template symbol (ký hiệu mẫu, Circular 32/2025/TT-BTC): EBL01 (no printed face value) or EBL02."
+    ) var receiptTemplate = "EBL01"
+    @Option(help: "Receipt series (ký hiệu): the year's last two digits and T, e.g. 26T.") var receiptSeries: String
+    @Option(help: "The agency's address, printed on its receipts.") var address: String?
+    @Option(help: "The agency's telephone, printed on its receipts.") var phone: String?
 
     func run() async throws {
       let runtime = Runtime(logger: commandLogger())
       try await reportingErrors {
         let agency = Agency(
           code: code, name: name.nfc, taxCode: taxCode, bankBIN: bankBin, accountNumber: accountNumber,
-          accountName: accountName, receiptTemplate: receiptTemplate, receiptSeries: receiptSeries)
+          accountName: accountName, receiptTemplate: receiptTemplate, receiptSeries: receiptSeries,
+          address: address?.nfc, phone: phone)
         if let problem = agency.problems.first { throw FeePayError(.validationFailed, problem) }
         try await runtime.withDatabase { database in
           try await ProvisioningStore(database: database, ids: IDGenerator(clock: runtime.clock))
             .addAgency(agency, actor: operatorActor, at: runtime.clock.now)
         }
         print("agency \(code) added")
+      }
+    }
+  }
+
+  struct SetContact: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "set-contact", abstract: "Set the address and telephone an agency's receipts print.")
+
+    @Option(help: "Agency code.") var code: String
+    @Option(help: "The agency's address.") var address: String?
+    @Option(help: "The agency's telephone.") var phone: String?
+
+    func run() async throws {
+      let runtime = Runtime(logger: commandLogger())
+      try await reportingErrors {
+        guard address != nil || phone != nil else {
+          throw FeePayError(.validationFailed, "give --address, --phone or both")
+        }
+        try await runtime.withDatabase { database in
+          try await ProvisioningStore(database: database, ids: IDGenerator(clock: runtime.clock)).setContact(
+            agency: code, address: address?.nfc, phone: phone, actor: operatorActor, at: runtime.clock.now)
+        }
+        print("agency \(code) updated; its next receipts print it")
       }
     }
   }

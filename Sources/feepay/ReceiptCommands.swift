@@ -32,8 +32,8 @@ struct SetSeries: AsyncParsableCommand {
 
   @Option(help: "Agency code.") var code: String
   @Option(help: "The year, e.g. 2027.") var year: Int
-  @Option(help: "The series for that year, e.g. C27TAA.") var series: String
-  @Option(help: "Template symbol (ký hiệu mẫu).") var template = "1"
+  @Option(help: "The series for that year, e.g. 27T.") var series: String
+  @Option(help: "Template symbol (ký hiệu mẫu): EBL01 or EBL02.") var template = "EBL01"
 
   func run() async throws {
     let runtime = Runtime(logger: commandLogger())

@@ -127,6 +127,15 @@ enum ServeSettings {
       return problem
     },
     ServeSetting(
+      key: "feepay.page.rate.limit",
+      meaning:
+        "lookups of citizen pages (`/pay/…`, `/receipts/…`) one client address may make per minute on one instance (default 120, 1-100000); more are answered 429 with `Retry-After`"
+    ) { text, c in
+      let (n, problem) = number(text, 1...100_000, "1-100000 requests per minute")
+      if let n { c.app.pageRequestsPerMinute = n }
+      return problem
+    },
+    ServeSetting(
       key: "feepay.max.statement.bytes",
       meaning: "the largest settlement file accepted (default 536870912, 512 MiB)"
     ) { text, c in

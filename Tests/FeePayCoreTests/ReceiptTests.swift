@@ -52,8 +52,24 @@ import Testing
   }
 
   @Test func seriesCarryTheYear() {
+    #expect(ReceiptNumbering.series(from: "26T", year: 2027) == "27T")
+    #expect(ReceiptNumbering.series(from: "26T", year: 2100) == "00T")
+    // Receipts issued before Circular 32/2025's symbols keep the old form's year digits.
     #expect(ReceiptNumbering.series(from: "C26TAA", year: 2027) == "C27TAA")
-    #expect(ReceiptNumbering.series(from: "C26TAA", year: 2100) == "C00TAA")
+    #expect(ReceiptNumbering.yearDigits(of: "26T") == "26")
+    #expect(ReceiptNumbering.yearDigits(of: "C27TAA") == "27")
+  }
+
+  @Test func onlyTheSymbolsOfCircular32Of2025AreAccepted() {
+    #expect(ProvisioningRules.receiptTemplate("EBL01") == nil)
+    #expect(ProvisioningRules.receiptTemplate("EBL02") == nil)
+    #expect(ProvisioningRules.receiptSeries("26T") == nil)
+    for old in ["1", "01BLP0-001", "EBL03", "ebl01", ""] {
+      #expect(ProvisioningRules.receiptTemplate(old)?.contains("Circular 32/2025/TT-BTC") == true, "\(old)")
+    }
+    for old in ["C26TAA", "26", "26TA", "2T6", "26t", "AAT"] {
+      #expect(ProvisioningRules.receiptSeries(old)?.contains("Circular 32/2025/TT-BTC") == true, "\(old)")
+    }
     #expect(ReceiptNumbering.format(1) == "0000001")
     #expect(ReceiptNumbering.format(1_234_567) == "1234567")
   }

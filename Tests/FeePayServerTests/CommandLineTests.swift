@@ -81,24 +81,48 @@ import Testing
       [
         "agency", "add", "--code", "HCM-STP", "--name", "Sở Tư pháp TP.HCM", "--tax-code", "0301234567", "--bank-bin",
         "970436", "--account-number", "0071000123456", "--account-name", "SO TU PHAP TPHCM", "--receipt-series",
-        "C26TAA",
+        "26T",
       ], environment: env)
     #expect(agency.status == 0, "\(agency.stderr)")
     let again = try Self.run(
       [
         "agency", "add", "--code", "HCM-STP", "--name", "x", "--tax-code", "0301234567", "--bank-bin", "970436",
-        "--account-number", "1", "--account-name", "X", "--receipt-series", "C26TAA",
+        "--account-number", "1", "--account-name", "X", "--receipt-series", "26T",
       ], environment: env)
     #expect(again.status != 0)
     #expect(again.stderr.contains("already exists"))
     let badTax = try Self.run(
       [
         "agency", "add", "--code", "HN-STP", "--name", "x", "--tax-code", "12", "--bank-bin", "970436",
-        "--account-number", "1", "--account-name", "X", "--receipt-series", "C26TAA",
+        "--account-number", "1", "--account-name", "X", "--receipt-series", "26T",
       ], environment: env)
     #expect(badTax.status != 0)
     #expect(badTax.stderr.contains("tax code"))
     #expect(badTax.stderr.split(separator: "\n").count == 1)
+    // Circular 78/2021's symbols are refused for new agencies, naming the Circular that replaced them.
+    for (template, series) in [("1", "26T"), ("EBL01", "C26TAA")] {
+      let old = try Self.run(
+        [
+          "agency", "add", "--code", "HN-STP", "--name", "x", "--tax-code", "0301234567", "--bank-bin", "970436",
+          "--account-number", "1", "--account-name", "X", "--receipt-template", template, "--receipt-series", series,
+        ], environment: env)
+      #expect(old.status != 0)
+      #expect(old.stderr.contains("Circular 32/2025/TT-BTC"), "\(old.stderr)")
+    }
+    let contact = try Self.run(
+      [
+        "agency", "set-contact", "--code", "HCM-STP", "--address", "141 Pasteur, TP. Hồ Chí Minh", "--phone",
+        "028 3829 0230",
+      ],
+      environment: env)
+    #expect(contact.status == 0, "\(contact.stderr)")
+    #expect(
+      try await Self.scalar(
+        configuration,
+        "SELECT count(*)::int FROM agencies WHERE code = 'HCM-STP' AND address = '141 Pasteur, TP. Hồ Chí Minh' AND phone = '028 3829 0230'"
+      ) == 1)
+    #expect(
+      try Self.run(["agency", "set-contact", "--code", "NOPE", "--phone", "02838290230"], environment: env).status != 0)
 
     let portal = try Self.run(
       [
@@ -253,6 +277,53 @@ import Testing
       let pidFile = root.appendingPathComponent("postgres/data/postmaster.pid")
       #expect(!FileManager.default.fileExists(atPath: pidFile.path), "PostgreSQL was left running")
     }
+  }
+
+  /// A checkout in a folder only root may enter (root's home is 0700): `feepay serve` with the
+  /// default data folder keeps the embedded cluster where its owner, `postgres`, can reach it,
+  /// says where, and leaves the folder's mode alone.
+  @Test(.enabled(if: geteuid() == 0)) func embeddedPostgresWorksFromAFolderOnlyRootMayEnter() async throws {
+    let home = URL(fileURLWithPath: "/tmp/feepay-home-\(UUID().uuidString.prefix(8))")
+    let checkout = home.appendingPathComponent("feepay")
+    try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
+    chmod(home.path, 0o700)
+    let cluster = EmbeddedPostgres.outsideDirectory(for: checkout.appendingPathComponent(".feepay"))
+    defer {
+      try? FileManager.default.removeItem(at: home)
+      try? FileManager.default.removeItem(at: cluster.deletingLastPathComponent())
+    }
+    let port = try freeLoopbackPort()
+    let process = Process()
+    process.executableURL = Self.binary
+    process.arguments = ["serve", "--port", "\(port)"]
+    process.currentDirectoryURL = checkout
+    var env = ProcessInfo.processInfo.environment
+    for name in ["DATABASE_URL", "FEEPAY_DATA_DIR"] { env.removeValue(forKey: name) }
+    env["FEEPAY_MIGRATIONS_DIR"] = TestEnvironment.migrationsDirectory.path
+    env["LOG_LEVEL"] = "notice"
+    process.environment = env
+    let log = home.appendingPathComponent("serve.log")
+    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: log)
+    process.standardOutput = handle
+    process.standardError = handle
+    try process.run()
+    var ready = false
+    for _ in 0..<120 where !ready {
+      try await Task.sleep(for: .milliseconds(500))
+      ready = await Self.status(of: "http://127.0.0.1:\(port)/health/ready") == 200
+    }
+    process.terminate()
+    process.waitUntilExit()
+    try handle.close()
+    let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+    #expect(ready, "/health/ready never answered 200: \(output)")
+    #expect(process.terminationStatus == 0)
+    #expect(output.contains("kept outside the data folder") && output.contains(cluster.path), "\(output)")
+    #expect(FileManager.default.fileExists(atPath: cluster.appendingPathComponent("data/PG_VERSION").path))
+    var info = stat()
+    #expect(stat(home.path, &info) == 0 && info.st_mode & 0o777 == 0o700, "the folder's mode was changed")
+    #expect(!FileManager.default.fileExists(atPath: cluster.appendingPathComponent("data/postmaster.pid").path))
   }
 
   static func status(of url: String) async -> Int? {

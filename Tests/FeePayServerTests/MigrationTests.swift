@@ -41,6 +41,33 @@ import Testing
     }
   }
 
+  /// Migration 0008 moves agencies (and series set ahead) from Circular 78/2021's symbols to
+  /// Circular 32/2025/TT-BTC's: template EBL01, series of the year's digits and T.
+  @Test func migration8MovesAgenciesToTheSymbolsOfCircular32() async throws {
+    let configuration = try await TestEnvironment.shared.makeDatabase(prefix: "feepay_migrate")
+    let all = try Migrator(directory: TestEnvironment.migrationsDirectory)
+    let before = Migrator(migrations: all.migrations.filter { $0.version < 8 })
+    try await withClient(configuration) { client in
+      _ = try await before.migrate(client, logger: logger)
+      try await client.query(
+        """
+        INSERT INTO agencies (code, name, tax_code, bank_bin, account_number, account_name, receipt_template,
+                              receipt_series, created_at)
+        VALUES ('OLD', 'Sở cũ', '0301234567', '970436', '1', 'X', '1', 'C26TAA', now())
+        """)
+      try await client.query(
+        "INSERT INTO receipt_series (agency_code, year, template_symbol, series) VALUES ('OLD', 2027, '1', 'C27TBB')")
+      #expect(try await all.migrate(client, logger: logger).contains(8))
+      let agency = try await client.query("SELECT receipt_template, receipt_series FROM agencies WHERE code = 'OLD'")
+        .collect()
+      #expect(try agency[0].decode((String, String).self) == ("EBL01", "26T"))
+      let ahead = try await client.query(
+        "SELECT template_symbol, series FROM receipt_series WHERE agency_code = 'OLD' AND year = 2027"
+      ).collect()
+      #expect(try ahead[0].decode((String, String).self) == ("EBL01", "27T"))
+    }
+  }
+
   @Test func twoMigratorsAtOnceApplyEachFileOnce() async throws {
     let configuration = try await TestEnvironment.shared.makeDatabase(prefix: "feepay_migrate")
     let migrator = try Migrator(directory: TestEnvironment.migrationsDirectory)

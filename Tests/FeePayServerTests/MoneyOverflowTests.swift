@@ -12,7 +12,7 @@ import Testing
   /// Posts `amount` from the bank's clearing account to a fee code of agency `A` on `day`.
   func post(_ world: TestWorld, fee: String, amount: Int64, day: BusinessDate) async throws {
     let ledger = LedgerStore(database: world.database, ids: IDGenerator(clock: SystemClock()))
-    try await world.database.transaction { c in
+    _ = try await world.database.transaction { c in
       try await ledger.post(
         JournalDraft(
           kind: "test.overflow",

@@ -95,7 +95,9 @@ import Testing
   /// callback is refused as `400`, whatever the content type), and `503` wherever the database
   /// is asked.
   @Test func everyOperationDeclaresTheCodesItCanAnswer() {
-    let noDatabase: Set<String> = ["GET /health/live", "GET /metrics", "GET /openapi.yaml"]
+    let noDatabase: Set<String> = [
+      "GET /health/live", "GET /metrics", "GET /openapi.yaml", "GET /assets/feepay.css", "GET /assets/pay.js",
+    ]
     // A date that does not parse is a 422 of the path parameter, never a 404.
     let validatedPath: Set<String> = ["POST /v1/business-days/{date}/close"]
     var missing: [String] = []
@@ -110,6 +112,8 @@ import Testing
         required.formUnion(op.path.hasPrefix("/v1/callbacks/") ? ["400", "413"] : ["400", "413", "415", "422"])
       }
       if !noDatabase.contains(name) { required.insert("503") }
+      // Citizen pages are rate-limited per client address.
+      if op.path.hasPrefix("/pay/") || op.path.hasPrefix("/receipts/") { required.insert("429") }
       let lacking = required.subtracting(op.statuses)
       if !lacking.isEmpty { missing.append("\(name): \(lacking.sorted().joined(separator: ", "))") }
     }

@@ -50,11 +50,11 @@ import Testing
 
       // agency set-series: the series of a coming year.
       let series = try feepay(
-        served, ["agency", "set-series", "--code", world.agency, "--year", "2027", "--series", "C27TBB"])
+        served, ["agency", "set-series", "--code", world.agency, "--year", "2027", "--series", "27T"])
       #expect(series.status == 0, "\(series.stderr)")
       #expect(
         try await world.scalar(
-          "SELECT count(*)::int FROM receipt_series WHERE agency_code = \(world.agency) AND year = 2027 AND series = 'C27TBB'"
+          "SELECT count(*)::int FROM receipt_series WHERE agency_code = \(world.agency) AND year = 2027 AND series = '27T' AND template_symbol = 'EBL01'"
         ) == 1)
 
       // signing-key rotate: one more key in the JWKS the running service publishes.

@@ -113,4 +113,21 @@ public enum VNPay {
     let query = stringToSign(parameters)
     return gateway + "?" + query + "&vnp_SecureHash=" + secureHash(parameters, secret: secret)
   }
+
+  /// How long a checkout URL stays valid, at most (never past the invoice's own expiry).
+  public static let checkoutLifetime: TimeInterval = 15 * 60
+
+  /// The checkout for `invoice`: VNPay's signed payment URL, valid for 15 minutes or until the
+  /// invoice expires, whichever comes first. Both the portal's API and the citizen's page
+  /// make it here.
+  public static func checkout(
+    invoice: Invoice, gateway: String, tmnCode: String, secret: String, returnURL: String, ipAddress: String, now: Date
+  ) -> (url: String, expiresAt: Date) {
+    let expiresAt = min(invoice.expiresAt, now.addingTimeInterval(checkoutLifetime))
+    let url = paymentURL(
+      gateway: gateway, tmnCode: tmnCode, secret: secret, paymentCode: invoice.paymentCode,
+      amount: invoice.totalAmount, orderInfo: "Thanh toan \(invoice.paymentCode)", returnURL: returnURL,
+      ipAddress: ipAddress, createdAt: now, expiresAt: expiresAt)
+    return (url, expiresAt)
+  }
 }

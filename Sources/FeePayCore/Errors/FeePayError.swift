@@ -51,6 +51,7 @@ public struct FeePayError: Error, Sendable, CustomStringConvertible {
     case payloadTooLarge = "payload_too_large"
     case unsupportedMediaType = "unsupported_media_type"
     case validationFailed = "validation_failed"
+    case rateLimited = "rate_limited"
     case unavailable
     case configuration = "configuration_error"
     case internalError = "internal_error"

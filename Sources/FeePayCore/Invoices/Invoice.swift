@@ -11,12 +11,17 @@ public struct Payer: Sendable, Hashable {
   public var idNumber: String?
   public var email: String?
   public var phone: String?
+  /// The payer's address, printed on the receipt (Circular 32/2025/TT-BTC, sample 6) when known.
+  public var address: String?
 
-  public init(name: String, idNumber: String? = nil, email: String? = nil, phone: String? = nil) {
+  public init(
+    name: String, idNumber: String? = nil, email: String? = nil, phone: String? = nil, address: String? = nil
+  ) {
     self.name = name
     self.idNumber = idNumber
     self.email = email
     self.phone = phone
+    self.address = address
   }
 }
 
@@ -65,12 +70,16 @@ public struct Invoice: Sendable, Hashable {
   public var cancelledAt: Date?
   public var receiptID: String?
   public var metadata: [String: String]
+  /// The unguessable token of the citizen's payment link (``PayToken``). `nil` for invoices
+  /// made before payment links had one: their link is the payment code, and works while they
+  /// are open.
+  public var payToken: String?
 
   public init(
     id: String, portalCode: String, agencyCode: String, dossierCode: String, procedureCode: String,
     payer: Payer, lines: [InvoiceLine], totalAmount: Int64, currency: Currency, paymentCode: String,
     vietQR: String, storedStatus: InvoiceStatus, expiresAt: Date, createdAt: Date, paidAt: Date?,
-    cancelledAt: Date?, receiptID: String?, metadata: [String: String]
+    cancelledAt: Date?, receiptID: String?, metadata: [String: String], payToken: String? = nil
   ) {
     self.id = id
     self.portalCode = portalCode
@@ -90,6 +99,7 @@ public struct Invoice: Sendable, Hashable {
     self.cancelledAt = cancelledAt
     self.receiptID = receiptID
     self.metadata = metadata
+    self.payToken = payToken
   }
 
   public func status(at now: Date) -> InvoiceStatus {
@@ -106,6 +116,6 @@ public struct InvoiceObject: Sendable, JSONRepresentable {
   public init(_ invoice: Invoice, now: Date, publicBaseURL: String) {
     self.invoice = invoice
     self.status = invoice.status(at: now)
-    self.paymentURL = publicBaseURL + "/pay/" + invoice.paymentCode
+    self.paymentURL = publicBaseURL + "/pay/" + (invoice.payToken ?? invoice.paymentCode)
   }
 }

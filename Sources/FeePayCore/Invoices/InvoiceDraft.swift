@@ -201,8 +201,9 @@ struct Validator {
         fail("/payer/phone", "must be 8-15 digits, optionally after '+'")
       }
     }
+    let address = text(payer["address"], at: "/payer/address", maxLength: 300, required: false)
     guard let name else { return nil }
-    return Payer(name: name, idNumber: idNumber, email: email, phone: phone)
+    return Payer(name: name, idNumber: idNumber, email: email, phone: phone, address: address)
   }
 
   mutating func lines(_ value: JSONValue?) -> [InvoiceLine]? {

@@ -122,3 +122,24 @@ public struct PaymentCode: Sendable, Hashable, CustomStringConvertible {
     return PaymentCode(unchecked: only)
   }
 }
+
+/// The token of a citizen's payment link (`/pay/<token>`): 128 random bits in base64url
+/// (22 characters), so that knowing a payment code, which bank statements print, does not
+/// open the page.
+public enum PayToken {
+  public static let length = 22
+
+  public static func generate() -> String {
+    var generator = SystemRandomNumberGenerator()
+    let bytes = (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    return Base64URL.encode(bytes)
+  }
+
+  /// Whether `text` has a token's shape (22 base64url characters); what it names is the store's to say.
+  public static func isWellFormed(_ text: String) -> Bool {
+    text.utf8.count == length
+      && text.utf8.allSatisfy {
+        ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 45 || $0 == 95
+      }
+  }
+}

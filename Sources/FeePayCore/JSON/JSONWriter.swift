@@ -105,6 +105,7 @@ extension InvoiceObject {
     let payer: JSONValue = .object([
       "name": .string(invoice.payer.name), "id_number": text(invoice.payer.idNumber),
       "email": text(invoice.payer.email), "phone": text(invoice.payer.phone),
+      "address": text(invoice.payer.address),
     ])
     let lines: JSONValue = .array(
       invoice.lines.map {

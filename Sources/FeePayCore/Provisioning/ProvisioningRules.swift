@@ -46,20 +46,39 @@ public enum ProvisioningRules {
       ? nil : "account name must be 1-70 characters of uppercase A-Z, digits and spaces, as the bank holds it"
   }
 
-  /// Receipt template symbol (ký hiệu mẫu): 1-11 letters, digits or '/'.
+  /// The template symbols of Circular 32/2025/TT-BTC (ký hiệu mẫu biên lai điện tử, 5
+  /// characters): `EBL01`, fee and charge receipts without a printed face value, and `EBL02`,
+  /// with one.
+  public static let receiptTemplates = ["EBL01", "EBL02"]
+
   public static func receiptTemplate(_ s: String) -> String? {
-    (1...11).contains(s.utf8.count) && s.utf8.allSatisfy({ isCodeCharacter($0, extra: "/") })
-      ? nil : "receipt template must be 1-11 letters, digits or '/'"
+    receiptTemplates.contains(s)
+      ? nil
+      : "receipt template must be EBL01 (fee and charge receipts without a printed face value) or EBL02 (with a face value), as Circular 32/2025/TT-BTC sets them; the Circular 78/2021 forms such as '1' or '01BLP0-001' are no longer accepted"
   }
 
-  /// Receipt series (ký hiệu): a letter, the year's last two digits, then 1-5 uppercase letters, as `C26TAA`.
+  /// The series symbol of Circular 32/2025/TT-BTC (ký hiệu biên lai, 3 characters): the
+  /// year's last two digits and `T`, a series registered with the tax authority, as `26T`.
   public static func receiptSeries(_ s: String) -> String? {
     let b = Array(s.utf8)
-    let upper = { (x: UInt8) in x >= 65 && x <= 90 }
-    let digit = { (x: UInt8) in x >= 48 && x <= 57 }
-    let ok = (4...8).contains(b.count) && upper(b[0]) && digit(b[1]) && digit(b[2]) && b[3...].allSatisfy(upper)
+    let ok = b.count == 3 && b[0] >= 48 && b[0] <= 57 && b[1] >= 48 && b[1] <= 57 && b[2] == UInt8(ascii: "T")
     return ok
-      ? nil : "receipt series must be a letter, two digits of the year, then 1-5 uppercase letters (e.g. C26TAA)"
+      ? nil
+      : "receipt series must be 3 characters, the year's last two digits and T (e.g. 26T), as Circular 32/2025/TT-BTC sets them; the Circular 78/2021 forms such as C26TAA are no longer accepted"
+  }
+
+  /// An agency's address as its receipts print it: 1-300 characters, no control characters.
+  public static func address(_ s: String) -> String? {
+    let n = s.nfc
+    return (1...300).contains(n.count) && !n.containsControlCharacters ? nil : "address must be 1-300 characters"
+  }
+
+  /// A telephone number: 8-15 digits, optionally after '+', spaces and dots allowed between.
+  public static func phone(_ s: String) -> String? {
+    let digits = s.filter { $0 != " " && $0 != "." }
+    let rest = digits.hasPrefix("+") ? digits.dropFirst() : Substring(digits)
+    return (8...15).contains(rest.count) && rest.allSatisfy({ $0.isASCII && $0.isNumber }) && s.utf8.count <= 24
+      ? nil : "phone must be 8-15 digits, optionally after '+'"
   }
 
   public static func webhookURL(_ s: String) -> String? {

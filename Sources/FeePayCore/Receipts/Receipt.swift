@@ -1,18 +1,26 @@
 public import Foundation
 
-/// Receipt numbering as Decree 123/2020/NĐ-CP Art. 32 asks of e-receipts: per agency,
-/// template symbol and series, a 7-digit number from 0000001 each calendar year
-/// (Asia/Ho_Chi_Minh), without gaps or reuse.
+/// Receipt numbering as Decree 123/2020/NĐ-CP (amended by Decree 70/2025/NĐ-CP) and
+/// Circular 32/2025/TT-BTC ask of e-receipts: per agency, template symbol and series, a
+/// 7-digit number from 0000001 each calendar year (Asia/Ho_Chi_Minh), without gaps or reuse.
 public enum ReceiptNumbering {
   /// The series for `year` from an agency's configured series: its two year digits replaced
-  /// (`C26TAA` → `C27TAA` for 2027). A series set for that year explicitly takes precedence.
+  /// (`26T` → `27T` for 2027). A series set for that year explicitly takes precedence. A
+  /// series of Circular 78/2021's form (`C26TAA`, only in receipts issued before migration
+  /// 0008) has its digits in the second and third places.
   public static func series(from base: String, year: Int) -> String {
     var chars = Array(base)
-    guard chars.count >= 3 else { return base }
-    let yy = String(format: "%02d", year % 100)
-    chars[1] = yy.first!
-    chars[2] = yy.last!
+    let yy = Array(String(format: "%02d", year % 100))
+    let digitsAt = chars.count == 3 ? 0 : 1
+    guard chars.count >= digitsAt + 2 else { return base }
+    chars[digitsAt] = yy[0]
+    chars[digitsAt + 1] = yy[1]
     return String(chars)
+  }
+
+  /// The year digits a series carries (`26` of `26T`).
+  public static func yearDigits(of series: String) -> Substring {
+    series.utf8.count == 3 ? series.prefix(2) : series.dropFirst().prefix(2)
   }
 
   public static func format(_ number: Int) -> String { String(format: "%07d", number) }
@@ -78,15 +86,23 @@ public struct ReceiptDraft: Sendable {
 
   /// The content to sign, with its number.
   public func content(template: String, series: String, number: Int, issuedAt: Date) -> JSONValue {
+    func text(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
     let payer: JSONValue = [
-      "name": .string(invoice.payer.name), "id_number": invoice.payer.idNumber.map(JSONValue.string) ?? .null,
+      "name": .string(invoice.payer.name), "id_number": text(invoice.payer.idNumber),
+      "address": text(invoice.payer.address),
+    ]
+    // The collecting organisation as Circular 32/2025/TT-BTC's sample 6 names it.
+    let issuer: JSONValue = [
+      "code": .string(agency.code), "name": .string(agency.name), "tax_code": .string(agency.taxCode),
+      "address": text(agency.address), "phone": text(agency.phone), "bank_bin": .string(agency.bankBIN),
+      "account_number": .string(agency.accountNumber), "account_name": .string(agency.accountName),
     ]
     return [
       "id": .string(id), "invoice_id": .string(invoice.id), "type_name": .string(receiptTypeName),
       "template_symbol": .string(template), "series": .string(series),
       "number": .string(ReceiptNumbering.format(number)),
       "issued_at": .string(Timestamp.format(issuedAt)),
-      "agency": ["code": .string(agency.code), "name": .string(agency.name), "tax_code": .string(agency.taxCode)],
+      "agency": issuer,
       "payer": payer, "dossier_code": .string(invoice.dossierCode), "procedure_code": .string(invoice.procedureCode),
       "lines": .array(
         invoice.lines.map {

@@ -32,10 +32,13 @@ public struct Agency: Sendable, Hashable {
   public var accountName: String
   public var receiptTemplate: String
   public var receiptSeries: String
+  /// Printed on receipts (Circular 32/2025/TT-BTC, sample 6) when known.
+  public var address: String?
+  public var phone: String?
 
   public init(
     code: String, name: String, taxCode: String, bankBIN: String, accountNumber: String, accountName: String,
-    receiptTemplate: String, receiptSeries: String
+    receiptTemplate: String, receiptSeries: String, address: String? = nil, phone: String? = nil
   ) {
     self.code = code
     self.name = name
@@ -45,6 +48,8 @@ public struct Agency: Sendable, Hashable {
     self.accountName = accountName
     self.receiptTemplate = receiptTemplate
     self.receiptSeries = receiptSeries
+    self.address = address
+    self.phone = phone
   }
 
   /// Reasons this agency's fields are unacceptable (empty when it is fine).
@@ -53,7 +58,8 @@ public struct Agency: Sendable, Hashable {
       ProvisioningRules.agencyCode(code), ProvisioningRules.name(name), ProvisioningRules.taxCode(taxCode),
       ProvisioningRules.bankBIN(bankBIN), ProvisioningRules.accountNumber(accountNumber),
       ProvisioningRules.accountName(accountName), ProvisioningRules.receiptTemplate(receiptTemplate),
-      ProvisioningRules.receiptSeries(receiptSeries),
+      ProvisioningRules.receiptSeries(receiptSeries), address.flatMap(ProvisioningRules.address),
+      phone.flatMap(ProvisioningRules.phone),
     ].compactMap { $0 }
   }
 }

@@ -2,18 +2,22 @@ public import FeePayCore
 public import Hummingbird
 public import HummingbirdAuth
 import Logging
+public import NIOCore
 
 /// The request context of every FeePay route: Hummingbird's core storage, the request id
 /// (echoed in `X-Request-Id`, written in every log line and in problem bodies), and the
 /// principal that the route group's authentication middleware put there.
-public struct AppRequestContext: AuthRequestContext {
+public struct AppRequestContext: AuthRequestContext, RemoteAddressRequestContext {
   public var coreContext: CoreRequestContextStorage
   public var requestID: String = ""
   /// Who is calling, once a route group's ``APIKeyAuthentication`` let the request in.
   public var identity: Principal?
+  /// The peer of the connection (the rate limit of citizen pages counts by it).
+  public let remoteAddress: SocketAddress?
 
   public init(source: Source) {
     self.coreContext = .init(source: source)
+    self.remoteAddress = source.channel.remoteAddress
   }
 
   /// JSON request bodies are limited to 1 MiB.

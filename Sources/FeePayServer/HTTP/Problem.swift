@@ -49,6 +49,7 @@ struct Problem: APIObject {
     case .payloadTooLarge: .contentTooLarge
     case .unsupportedMediaType: .unsupportedMediaType
     case .validationFailed, .idempotencyKeyReused, .statementInvalid: .unprocessableContent
+    case .rateLimited: .tooManyRequests
     case .unavailable: .serviceUnavailable
     case .configuration, .internalError: .internalServerError
     }
@@ -72,6 +73,7 @@ struct Problem: APIObject {
     case .payloadTooLarge: "Payload too large"
     case .unsupportedMediaType: "Unsupported media type"
     case .validationFailed: "Validation failed"
+    case .rateLimited: "Too many requests"
     case .unavailable: "Service unavailable"
     case .configuration, .internalError: "Internal error"
     }

@@ -67,15 +67,10 @@ struct InvoiceRoutes: Sendable {
       throw FeePayError(.forbidden, "Connector \(connectorCode) may not collect for agency \(invoice.agencyCode).")
     }
     let ip = parameters.get("ip_addr").flatMap { $0.isPrintableASCII && $0.utf8.count <= 45 ? $0 : nil } ?? "127.0.0.1"
-    let url = VNPay.paymentURL(
-      gateway: vnpayGateway, tmnCode: tmn, secret: secret, paymentCode: invoice.paymentCode,
-      amount: invoice.totalAmount,
-      orderInfo: "Thanh toan \(invoice.paymentCode)", returnURL: returnURL, ipAddress: ip, createdAt: now,
-      expiresAt: min(invoice.expiresAt, now.addingTimeInterval(15 * 60)))
-    return .encoded(
-      Checkout(
-        connector: connector.code, url: url,
-        expiresAt: min(invoice.expiresAt, now.addingTimeInterval(15 * 60))))
+    let checkout = VNPay.checkout(
+      invoice: invoice, gateway: vnpayGateway, tmnCode: tmn, secret: secret, returnURL: returnURL, ipAddress: ip,
+      now: now)
+    return .encoded(Checkout(connector: connector.code, url: checkout.url, expiresAt: checkout.expiresAt))
   }
 
   func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {

@@ -10,6 +10,7 @@ struct ReceiptRoutes: Sendable {
   let receipts: ReceiptStore
   let authenticator: Authenticator
   let clock: any WallClock
+  let limiter: PageRateLimit
 
   static let readers: Set<Role> = [.portal, .accountant, .auditor, .admin]
 
@@ -59,15 +60,16 @@ struct ReceiptRoutes: Sendable {
       .post("receipts/:id/replace") { request, context in try await replace(request, context) }
     router.group("v1").add(middleware: authenticator.requiring([.accountant, .auditor, .admin]))
       .get("reports/receipt-usage") { request, _ in try await usage(request) }
-    router.get("/receipts/:lookup") { request, context in
-      let lookup = try context.parameters.require("lookup")
-      let english = request.uri.queryParameters.get("lang") == "en"
-      guard let receipt = try await receipts.receipt(lookupCode: lookup) else {
-        return Response.html(ReceiptPage.notFound(english: english), status: .notFound)
+    router.group("receipts").add(middleware: PageRateLimitMiddleware(limiter: limiter))
+      .get(":lookup") { request, context in
+        let lookup = try context.parameters.require("lookup")
+        let language = PageLanguage(request)
+        guard let receipt = try await receipts.receipt(lookupCode: lookup) else {
+          return ReceiptPage.notFound(language)
+        }
+        let (valid, _, reason) = try await receipts.verify(receipt)
+        return Response.page(ReceiptPage.render(receipt, valid: valid, reason: reason, language: language))
       }
-      let (valid, _, reason) = try await receipts.verify(receipt)
-      return Response.html(ReceiptPage.render(receipt, valid: valid, reason: reason, english: english))
-    }
   }
 
   func replace(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -108,15 +110,6 @@ struct ReceiptRoutes: Sendable {
     guard errors.isEmpty, let from, let to else { throw FeePayError.validation(errors) }
     let rows = try await receipts.usage(from: from, to: to, agency: p.get("agency"))
     return .encoded(Page(data: rows, nextCursor: nil))
-  }
-}
-
-extension Response {
-  static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-    var headers = HTTPFields()
-    headers[.contentType] = "text/html; charset=utf-8"
-    headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-    return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
   }
 }
 

@@ -208,6 +208,20 @@ public struct ConnectorStore: Sendable {
     return stored.connector(code, now: now)
   }
 
+  /// The code of the VNPay connector that collects for `agency` (the first by code), if any:
+  /// the citizen page offers "Pay with VNPay" through it. Reads no secret.
+  public func vnpayConnectorCode(for agency: String) async throws -> String? {
+    let rows = try await database.query(
+      """
+      SELECT c.code FROM connectors c
+      WHERE c.kind = \(ConnectorKind.vnpay.rawValue)
+        AND (NOT EXISTS (SELECT 1 FROM connector_agencies ca WHERE ca.connector_code = c.code)
+             OR EXISTS (SELECT 1 FROM connector_agencies ca WHERE ca.connector_code = c.code AND ca.agency_code = \(agency)))
+      ORDER BY c.code LIMIT 1
+      """)
+    return try rows.first?.decode(String.self)
+  }
+
   /// Connectors as `feepay connector list` shows them (no secrets).
   public struct Summary: Sendable {
     public var code: String

@@ -22,7 +22,12 @@ public final class EmbeddedPostgres: Sendable {
   let binDirectory: String
   let runAs: (name: String, uid: uid_t, gid: gid_t)?
 
-  var clusterDirectory: URL { root.appendingPathComponent("postgres") }
+  /// `<root>/postgres`, or, when the user PostgreSQL runs as cannot reach `root` (a checkout
+  /// in root's 0700 home), a folder of its own under `/var/lib/feepay/` (or the system temp
+  /// directory) named after the checkout, so that two checkouts never share one.
+  public let clusterDirectory: URL
+  /// Whether the cluster lives outside `root` because its owner could not reach `root`.
+  public let relocated: Bool
   var dataDirectory: URL { clusterDirectory.appendingPathComponent("data") }
   var logFile: URL { clusterDirectory.appendingPathComponent("postgres.log") }
   static let port = 5432
@@ -51,6 +56,46 @@ public final class EmbeddedPostgres: Sendable {
     } else {
       runAs = nil
     }
+    let inside = root.appendingPathComponent("postgres")
+    // `root` itself is made (or re-moded) 0711 by `start()`; the folders above it are the user's.
+    if let runAs, !Self.reachable(root.deletingLastPathComponent(), uid: runAs.uid, gid: runAs.gid) {
+      clusterDirectory = Self.outsideDirectory(for: root)
+      relocated = true
+    } else {
+      clusterDirectory = inside
+      relocated = false
+    }
+  }
+
+  /// Whether a process of `uid`/`gid` can traverse every existing folder down to `url`.
+  static func reachable(_ url: URL, uid: uid_t, gid: gid_t) -> Bool {
+    let components = url.standardizedFileURL.pathComponents.filter { $0 != "/" }
+    let paths = ["/"] + components.indices.map { "/" + components[...$0].joined(separator: "/") }
+    for path in paths {
+      var info = stat()
+      guard stat(path, &info) == 0 else { return true }  // not there yet: made by us, with our modes
+      let mode = info.st_mode
+      let searchable =
+        info.st_uid == uid ? mode & 0o100 != 0 : info.st_gid == gid ? mode & 0o010 != 0 : mode & 0o001 != 0
+      if !searchable { return false }
+    }
+    return true
+  }
+
+  /// `/var/lib/feepay/<checkout>-<hash of its path>/postgres` if `/var/lib` is writable, else
+  /// the same under the system temp directory. Never a loosening of the checkout's permissions.
+  public static func outsideDirectory(for root: URL) -> URL {
+    let path = root.standardizedFileURL.path
+    let digest = path.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
+    let checkout = root.standardizedFileURL.deletingLastPathComponent().lastPathComponent
+    let safe = String(
+      checkout.unicodeScalars.map {
+        $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) ? Character($0) : "-"
+      })
+    let name = "\(safe.prefix(40))-\(String(digest, radix: 36))"
+    let base =
+      access("/var/lib", W_OK) == 0 ? "/var/lib/feepay" : FileManager.default.temporaryDirectory.path + "/feepay"
+    return URL(fileURLWithPath: base).appendingPathComponent(name).appendingPathComponent("postgres")
   }
 
   /// The directory holding the socket. Unix socket paths are limited to about 100 bytes, so
@@ -76,6 +121,19 @@ public final class EmbeddedPostgres: Sendable {
     try fm.createDirectory(at: root, withIntermediateDirectories: true)
     // The cluster's owner must be able to reach its folder through ours.
     chmod(root.path, runAs == nil ? 0o700 : 0o711)
+    if relocated {
+      // The folders above the cluster stay root's, readable and searchable by all (0755), as
+      // /var/lib's are; the cluster's own folder is its owner's alone.
+      let parent = clusterDirectory.deletingLastPathComponent()
+      try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+      chmod(parent.deletingLastPathComponent().path, 0o755)
+      chmod(parent.path, 0o755)
+      logger.notice(
+        "the embedded PostgreSQL cluster is kept outside the data folder, which its owner cannot reach",
+        metadata: [
+          "cluster": "\(clusterDirectory.path)", "data_folder": "\(root.path)", "owner": "\(runAs?.name ?? "")",
+        ])
+    }
     try fm.createDirectory(at: clusterDirectory, withIntermediateDirectories: true)
     try fm.createDirectory(at: socketDirectory, withIntermediateDirectories: true)
     for dir in [clusterDirectory, socketDirectory] {

@@ -28,11 +28,11 @@ struct CreateInvoiceStatement: PostgresPreparedStatement {
       RETURNING 1
     ), invoice AS (
       INSERT INTO invoices (id, portal_code, agency_code, dossier_code, procedure_code, payer_name, payer_id_number,
-                            payer_email, payer_phone, currency, total_amount, payment_code, vietqr, status,
-                            expires_at, created_at, metadata)
+                            payer_email, payer_phone, payer_address, currency, total_amount, payment_code, vietqr,
+                            status, expires_at, created_at, metadata, pay_token)
       SELECT :id, :portal_code, :agency_code, :dossier_code, :procedure_code, :payer_name, :payer_id_number,
-             :payer_email, :payer_phone, :currency, :total_amount, :payment_code, :vietqr, 'open', :expires_at, :now,
-             :metadata::jsonb
+             :payer_email, :payer_phone, :payer_address, :currency, :total_amount, :payment_code, :vietqr, 'open',
+             :expires_at, :now, :metadata::jsonb, :pay_token
       FROM claim
       RETURNING id
     ), lines AS (
@@ -81,6 +81,8 @@ struct CreateInvoiceStatement: PostgresPreparedStatement {
     b.bind("payer_id_number", invoice.payer.idNumber)
     b.bind("payer_email", invoice.payer.email)
     b.bind("payer_phone", invoice.payer.phone)
+    b.bind("payer_address", invoice.payer.address)
+    b.bind("pay_token", invoice.payToken)
     b.bind("currency", invoice.currency.rawValue)
     b.bind("total_amount", invoice.totalAmount)
     b.bind("payment_code", invoice.paymentCode)

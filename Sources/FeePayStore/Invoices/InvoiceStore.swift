@@ -78,7 +78,8 @@ public struct InvoiceStore: Sendable {
   static let columns = """
     i.id, i.portal_code, i.agency_code, i.dossier_code, i.procedure_code, i.payer_name, i.payer_id_number,
     i.payer_email, i.payer_phone, i.currency, i.total_amount, i.payment_code, i.vietqr, i.status, i.expires_at,
-    i.created_at, i.paid_at, i.cancelled_at, i.receipt_id, i.metadata::text AS metadata,
+    i.created_at, i.paid_at, i.cancelled_at, i.receipt_id, i.metadata::text AS metadata, i.payer_address,
+    i.pay_token,
     (SELECT coalesce(jsonb_agg(jsonb_build_object('fee_code', l.fee_code, 'description', l.description,
         'quantity', l.quantity, 'unit_amount', l.unit_amount, 'amount', l.amount) ORDER BY l.line_no), '[]'::jsonb)::text
      FROM invoice_lines l WHERE l.invoice_id = i.id) AS lines
@@ -99,7 +100,8 @@ public struct InvoiceStore: Sendable {
         name: try r["payer_name"].decode(String.self),
         idNumber: try r["payer_id_number"].decode(String?.self),
         email: try r["payer_email"].decode(String?.self),
-        phone: try r["payer_phone"].decode(String?.self)),
+        phone: try r["payer_phone"].decode(String?.self),
+        address: try r["payer_address"].decode(String?.self)),
       lines: lines,
       totalAmount: try r["total_amount"].decode(Int64.self),
       currency: try .stored(try r["currency"].decode(String.self), column: "invoices.currency"),
@@ -111,7 +113,8 @@ public struct InvoiceStore: Sendable {
       paidAt: try r["paid_at"].decode(Date?.self),
       cancelledAt: try r["cancelled_at"].decode(Date?.self),
       receiptID: try r["receipt_id"].decode(String?.self),
-      metadata: metadata)
+      metadata: metadata,
+      payToken: try r["pay_token"].decode(String?.self))
   }
 
   // MARK: Create
@@ -151,7 +154,7 @@ public struct InvoiceStore: Sendable {
         procedureCode: draft.procedureCode, payer: draft.payer, lines: draft.lines, totalAmount: draft.totalAmount,
         currency: draft.currency, paymentCode: code.value, vietQR: vietQR, storedStatus: .open,
         expiresAt: draft.expiresAt, createdAt: now, paidAt: nil, cancelledAt: nil, receiptID: nil,
-        metadata: draft.metadata)
+        metadata: draft.metadata, payToken: PayToken.generate())
       let content = response(invoice)
       let statement = CreateInvoiceStatement(
         portalCode: portalCode, key: idempotency.key, requestHash: hash, response: content, now: now, keyID: keyID,
@@ -234,6 +237,13 @@ public struct InvoiceStore: Sendable {
   public func find(paymentCode: PaymentCode) async throws -> Invoice? {
     let rows = try await database.query(
       "SELECT \(unescaped: Self.columns) FROM invoices i WHERE i.payment_code = \(paymentCode.value)")
+    return try rows.first.map(Self.decode)
+  }
+
+  /// The invoice a payment link's token names (``PayToken``).
+  public func find(payToken: String) async throws -> Invoice? {
+    let rows = try await database.query(
+      "SELECT \(unescaped: Self.columns) FROM invoices i WHERE i.pay_token = \(payToken)")
     return try rows.first.map(Self.decode)
   }
 

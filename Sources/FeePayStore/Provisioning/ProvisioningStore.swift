@@ -21,9 +21,10 @@ public struct ProvisioningStore: Sendable {
         try await c.query(
           """
           INSERT INTO agencies (code, name, tax_code, bank_bin, account_number, account_name,
-                                receipt_template, receipt_series, created_at)
+                                receipt_template, receipt_series, address, phone, created_at)
           VALUES (\(agency.code), \(agency.name.nfc), \(agency.taxCode), \(agency.bankBIN), \(agency.accountNumber),
-                  \(agency.accountName), \(agency.receiptTemplate), \(agency.receiptSeries), \(now))
+                  \(agency.accountName), \(agency.receiptTemplate), \(agency.receiptSeries), \(agency.address?.nfc),
+                  \(agency.phone), \(now))
           """, logger: database.logger)
         try await AuditLog.append(
           on: c, logger: database.logger, at: now, actor: actor, action: "agency.add", subject: "agency:\(agency.code)",
@@ -34,6 +35,28 @@ public struct ProvisioningStore: Sendable {
     }
   }
 
+  /// Sets the address and/or telephone an agency's receipts print from now on (receipts
+  /// already issued keep what they were signed with).
+  public func setContact(agency: String, address: String?, phone: String?, actor: String, at now: Date)
+    async throws
+  {
+    if let problem = address.flatMap(ProvisioningRules.address) ?? phone.flatMap(ProvisioningRules.phone) {
+      throw FeePayError(.validationFailed, problem)
+    }
+    try await database.transaction { c in
+      let rows = try await c.query(
+        """
+        UPDATE agencies SET address = coalesce(\(address), address), phone = coalesce(\(phone), phone)
+        WHERE code = \(agency) RETURNING code
+        """, logger: database.logger)
+      guard try await rows.collect().count == 1 else { throw FeePayError(.notFound, "agency \(agency) does not exist") }
+      try await AuditLog.append(
+        on: c, logger: database.logger, at: now, actor: actor, action: "agency.set_contact",
+        subject: "agency:\(agency)",
+        summary: ["address": address.map(JSONValue.string) ?? .null, "phone": phone.map(JSONValue.string) ?? .null])
+    }
+  }
+
   public func agency(code: String) async throws -> Agency? {
     try await agencies().first { $0.code == code }
   }
@@ -41,15 +64,16 @@ public struct ProvisioningStore: Sendable {
   public func agencies() async throws -> [Agency] {
     let rows = try await database.query(
       """
-      SELECT code, name, tax_code, bank_bin, account_number, account_name, receipt_template, receipt_series
+      SELECT code, name, tax_code, bank_bin, account_number, account_name, receipt_template, receipt_series,
+             address, phone
       FROM agencies ORDER BY code
       """)
     return try rows.map { row in
-      let (code, name, tax, bin, account, accountName, template, series) = try row.decode(
-        (String, String, String, String, String, String, String, String).self)
+      let (code, name, tax, bin, account, accountName, template, series, address, phone) = try row.decode(
+        (String, String, String, String, String, String, String, String, String?, String?).self)
       return Agency(
         code: code, name: name, taxCode: tax, bankBIN: bin, accountNumber: account, accountName: accountName,
-        receiptTemplate: template, receiptSeries: series)
+        receiptTemplate: template, receiptSeries: series, address: address, phone: phone)
     }
   }
 

@@ -88,7 +88,8 @@ public struct ReceiptStore: Sendable {
     SELECT \(InvoiceStore.columns), p.id AS pay_id, p.connector_code AS pay_connector, p.bank_txn_id AS pay_txn,
            p.paid_at AS pay_paid_at, c.kind AS connector_kind, a.name AS agency_name, a.tax_code AS agency_tax_code,
            a.bank_bin AS agency_bin, a.account_number AS agency_account, a.account_name AS agency_account_name,
-           a.receipt_template AS agency_template, a.receipt_series AS agency_series
+           a.receipt_template AS agency_template, a.receipt_series AS agency_series,
+           a.address AS agency_address, a.phone AS agency_phone
     FROM invoices i
     JOIN payments p ON p.id = i.payment_id
     JOIN agencies a ON a.code = i.agency_code
@@ -110,7 +111,8 @@ public struct ReceiptStore: Sendable {
       accountNumber: try r["agency_account"].decode(String.self),
       accountName: try r["agency_account_name"].decode(String.self),
       receiptTemplate: try r["agency_template"].decode(String.self),
-      receiptSeries: try r["agency_series"].decode(String.self))
+      receiptSeries: try r["agency_series"].decode(String.self),
+      address: try r["agency_address"].decode(String?.self), phone: try r["agency_phone"].decode(String?.self))
     let kind = try r["connector_kind"].decode(String?.self).flatMap(ConnectorKind.init(rawValue:))
     return Pending(
       invoice: invoice, agency: agency,
@@ -379,7 +381,7 @@ public struct ReceiptStore: Sendable {
     if let problem = ProvisioningRules.receiptSeries(series) ?? ProvisioningRules.receiptTemplate(template) {
       throw FeePayError(.validationFailed, problem)
     }
-    guard series.dropFirst().prefix(2) == String(format: "%02d", year % 100) else {
+    guard ReceiptNumbering.yearDigits(of: series) == String(format: "%02d", year % 100) else {
       throw FeePayError(
         .validationFailed, "the series for \(year) must carry the digits \(String(format: "%02d", year % 100))")
     }

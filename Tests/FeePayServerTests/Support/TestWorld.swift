@@ -35,8 +35,9 @@ struct TestWorld: Sendable {
       try await store.addAgency(
         Agency(
           code: code, name: "Sở Tư pháp \(code)", taxCode: "0301234567", bankBIN: "970436",
-          accountNumber: "0071000123456", accountName: "SO TU PHAP TPHCM", receiptTemplate: "1",
-          receiptSeries: "C26TAA"), actor: "test", at: now)
+          accountNumber: "0071000123456", accountName: "SO TU PHAP TPHCM", receiptTemplate: "EBL01",
+          receiptSeries: "26T", address: "141 Pasteur, phường Xuân Hòa, TP. Hồ Chí Minh", phone: "028 3829 0230"),
+        actor: "test", at: now)
     }
     let portal = "p-\(tag.lowercased())"
     let otherPortal = "q-\(tag.lowercased())"
