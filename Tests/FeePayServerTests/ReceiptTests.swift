@@ -255,6 +255,10 @@ func runProgram(_ arguments: [String], stdin: [UInt8]? = nil) throws -> (Int32, 
       let usage = try await client.send(
         .get, "/v1/reports/receipt-usage?from=\(today)&to=\(today)&agency=\(world.agency)", key: world.auditorKey)
       let row = try #require(usage.json["data"]?[0])
+      // Form BC26/BLĐT reads Circular 32/2025's symbols.
+      #expect(row["template_symbol"] == "EBL01")
+      #expect(
+        row["series"]?.stringValue == String(format: "%02dT", BusinessDate(containing: world.clock.now).year % 100))
       #expect(row["first_number"] == "0000001")
       #expect(row["last_number"] == "0000002")
       #expect(row["issued"] == 2)
