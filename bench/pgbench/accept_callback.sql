@@ -18,7 +18,8 @@
 BEGIN;
 SELECT i.id, i.portal_code, i.agency_code, i.dossier_code, i.procedure_code, i.payer_name, i.payer_id_number,
        i.payer_email, i.payer_phone, i.currency, i.total_amount, i.payment_code, i.vietqr, i.status, i.expires_at,
-       i.created_at, i.paid_at, i.cancelled_at, i.receipt_id, i.metadata::text AS metadata,
+       i.created_at, i.paid_at, i.cancelled_at, i.receipt_id, i.metadata::text AS metadata, i.payer_address,
+       i.pay_token,
        (SELECT coalesce(jsonb_agg(jsonb_build_object('fee_code', l.fee_code, 'description', l.description,
            'quantity', l.quantity, 'unit_amount', l.unit_amount, 'amount', l.amount) ORDER BY l.line_no), '[]'::jsonb)::text
         FROM invoice_lines l WHERE l.invoice_id = i.id) AS lines

@@ -10,7 +10,8 @@
 -- random numbers (\set costs no round trip; it reaches the statement as a bound parameter, as
 -- FeePay's does); the invoice id is made inside the statement, time-ordered like FeePay's
 -- UUIDv7 ids (milliseconds first, then random); the payment code comes from a sequence inside
--- the statement: FeePay retries a colliding random code, pgbench cannot.
+-- the statement: FeePay retries a colliding random code, pgbench cannot. The payment link's
+-- token (unique, as FeePay's) is 22 random characters made inside the statement.
 \set r random(1, 999999999999999999)
 WITH running AS (
   SELECT NOT pg_try_advisory_xact_lock(hashtextextended('bench-portal' || ' ' || ('bench-' || :client_id::int || '-' || :r::bigint), 0)) AS busy
@@ -27,13 +28,13 @@ WITH running AS (
   RETURNING 1
 ), invoice AS (
   INSERT INTO invoices (id, portal_code, agency_code, dossier_code, procedure_code, payer_name, payer_id_number,
-                        payer_email, payer_phone, currency, total_amount, payment_code, vietqr, status, expires_at,
-                        created_at, metadata)
+                        payer_email, payer_phone, payer_address, currency, total_amount, payment_code, vietqr, status,
+                        expires_at, created_at, metadata, pay_token)
   SELECT 'inv_' || lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0') || substr(md5(random()::text), 1, 14),
          'bench-portal', 'BENCH', '000.00.12.H29-261129-0001', '1.001234', 'Nguyễn Văn An', '079123456789',
-         NULL, NULL, 'VND', 16000, 'FQ' || lpad(nextval('bench_payment_codes')::text, 9, '0'),
+         NULL, NULL, NULL, 'VND', 16000, 'FQ' || lpad(nextval('bench_payment_codes')::text, 9, '0'),
          '00020101021238570010A00000072701270006970436011300710001234560208QRIBFTTA53037045405160005802VN62300111FP79X3RNNRZ0811FP79X3RNNRZ6304173C',
-         'open', now() + interval '72 hours', now(), '{}'::jsonb
+         'open', now() + interval '72 hours', now(), '{}'::jsonb, substr(md5(random()::text) || md5(random()::text), 1, 22)
   FROM claim
   RETURNING id
 ), lines AS (
