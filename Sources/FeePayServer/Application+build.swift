@@ -37,6 +37,9 @@ public struct AppConfiguration: Sendable {
   /// Lookups of citizen pages (`/pay/…`, `/receipts/…`) one client address may make per
   /// minute on one instance; more are answered 429 with `Retry-After`.
   public var pageRequestsPerMinute = 120
+  /// Addresses of the reverse proxies in front of FeePay (load balancers): from their
+  /// connections, the citizen's address is taken from `X-Forwarded-For`.
+  public var trustedProxies: Set<String> = []
 
   public init() {}
 }
@@ -62,6 +65,7 @@ struct AppComponents: Sendable {
   let ledger: LedgerStore
   /// One count of citizen-page lookups per address, shared by `/pay/…` and `/receipts/…`.
   let pageLimit: PageRateLimit
+  let clients: ClientAddress
 
   init(
     configuration: AppConfiguration, database: Database, migrator: Migrator, secrets: SecretBox, clock: any WallClock,
@@ -92,6 +96,7 @@ struct AppComponents: Sendable {
     self.webhooks = WebhookStore(database: database, secrets: secrets)
     self.ledger = LedgerStore(database: database, ids: ids)
     self.pageLimit = PageRateLimit(limit: configuration.pageRequestsPerMinute, clock: clock)
+    self.clients = ClientAddress(trustedProxies: configuration.trustedProxies)
   }
 }
 
@@ -115,8 +120,9 @@ func addRoutes(_ c: AppComponents, to router: Router<AppRequestContext>) {
     invoices: c.invoices, presenter: c.presenter, authenticator: c.authenticator, clock: c.clock,
     rules: c.configuration.invoiceRules, connectors: c.connectors, vnpayGateway: c.configuration.vnpayGateway
   ).add(to: router)
-  ReceiptRoutes(receipts: c.receipts, authenticator: c.authenticator, clock: c.clock, limiter: c.pageLimit)
-    .add(to: router)
+  ReceiptRoutes(
+    receipts: c.receipts, authenticator: c.authenticator, clock: c.clock, limiter: c.pageLimit, clients: c.clients
+  ).add(to: router)
   SettlementRoutes(
     settlements: c.settlements, authenticator: c.authenticator, clock: c.clock, ids: c.ids,
     maxStatementBytes: c.configuration.maxStatementBytes
@@ -124,7 +130,8 @@ func addRoutes(_ c: AppComponents, to router: Router<AppRequestContext>) {
   EventRoutes(store: c.webhooks, authenticator: c.authenticator, clock: c.clock).add(to: router)
   PaymentPage(
     invoices: c.invoices, provisioning: c.provisioning, connectors: c.connectors, receipts: c.receipts, clock: c.clock,
-    publicBaseURL: c.configuration.publicBaseURL, vnpayGateway: c.configuration.vnpayGateway, limiter: c.pageLimit
+    publicBaseURL: c.configuration.publicBaseURL, vnpayGateway: c.configuration.vnpayGateway, limiter: c.pageLimit,
+    clients: c.clients
   ).add(to: router)
   CitizenPages.assets(to: router)
   CallbackRoutes(connectors: c.connectors, payments: c.payments, clock: c.clock, metrics: c.metrics).add(to: router)

@@ -136,6 +136,18 @@ enum ServeSettings {
       return problem
     },
     ServeSetting(
+      key: "feepay.trusted.proxies",
+      meaning:
+        "comma-separated IP addresses of the reverse proxies in front of FeePay; from them the citizen's address (rate limit, VNPay) is read from `X-Forwarded-For` (default none: the header is ignored)"
+    ) { text, c in
+      let addresses = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+      guard !addresses.isEmpty,
+        addresses.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" } })
+      else { return "must be comma-separated IP addresses" }
+      c.app.trustedProxies = Set(addresses)
+      return nil
+    },
+    ServeSetting(
       key: "feepay.max.statement.bytes",
       meaning: "the largest settlement file accepted (default 536870912, 512 MiB)"
     ) { text, c in

@@ -58,7 +58,7 @@ def browser(width, height, javascript=True):
 
 
 def decode(png_path):
-    result = subprocess.run(["zbarimg", "--quiet", "--raw", png_path], capture_output=True, text=True)
+    result = subprocess.run(["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", png_path], capture_output=True, text=True)
     return result.stdout.strip() if result.returncode == 0 else None
 
 

@@ -67,7 +67,7 @@ import Testing
       ])
       #expect(converted == 0)
       let (status, decoded) = try runProgram([
-        "zbarimg", "--quiet", "--raw", dir.appendingPathComponent("page.png").path,
+        "zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", dir.appendingPathComponent("page.png").path,
       ])
       #expect(status == 0)
       #expect(decoded.trimmingCharacters(in: .whitespacesAndNewlines) == created["vietqr"]?.stringValue)
@@ -78,7 +78,7 @@ import Testing
       #expect(png.headers[HTTPField.Name("Content-Disposition")!] == "attachment; filename=\"VietQR-\(code).png\"")
       try Data(png.bytes).write(to: dir.appendingPathComponent("download.png"))
       let (fileStatus, fromFile) = try runProgram([
-        "zbarimg", "--quiet", "--raw", dir.appendingPathComponent("download.png").path,
+        "zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", dir.appendingPathComponent("download.png").path,
       ])
       #expect(fileStatus == 0)
       #expect(fromFile.trimmingCharacters(in: .whitespacesAndNewlines) == created["vietqr"]?.stringValue)
@@ -250,6 +250,39 @@ import Testing
       // The next minute opens again.
       world.clock.advance(by: 61)
       #expect(try await client.send(.get, path).status == .ok)
+    }
+  }
+
+  /// Behind a trusted proxy the citizen's address comes from `X-Forwarded-For`; from anyone
+  /// else the header is ignored, so a client cannot pick a fresh address per request.
+  @Test func theLimitCountsTheForwardedAddressOnlyFromTrustedProxies() async throws {
+    try await withFeePay(
+      .live,
+      configure: {
+        $0.pageRequestsPerMinute = 2
+        $0.trustedProxies = ["127.0.0.1"]
+      }
+    ) { world, client in
+      let path = try Self.path(try await client.createInvoice(world.invoiceBody(), key: world.portalKey).json)
+      for _ in 0..<2 {
+        #expect(try await client.send(.get, path, headers: ["X-Forwarded-For": "203.0.113.5"]).status == .ok)
+      }
+      #expect(
+        try await client.send(.get, path, headers: ["X-Forwarded-For": "203.0.113.5"]).status == .tooManyRequests)
+      // Another citizen behind the same proxy has a count of their own; a spoofed hop to the
+      // left of the proxy's does not change who the proxy says is calling.
+      #expect(try await client.send(.get, path, headers: ["X-Forwarded-For": "203.0.113.6"]).status == .ok)
+      #expect(
+        try await client.send(.get, path, headers: ["X-Forwarded-For": "198.51.100.1, 203.0.113.5"]).status
+          == .tooManyRequests)
+    }
+    try await withFeePay(.live, configure: { $0.pageRequestsPerMinute = 2 }) { world, client in
+      let path = try Self.path(try await client.createInvoice(world.invoiceBody(), key: world.portalKey).json)
+      for hop in ["203.0.113.1", "203.0.113.2"] {
+        #expect(try await client.send(.get, path, headers: ["X-Forwarded-For": hop]).status == .ok)
+      }
+      #expect(
+        try await client.send(.get, path, headers: ["X-Forwarded-For": "203.0.113.3"]).status == .tooManyRequests)
     }
   }
 }

@@ -357,7 +357,9 @@ func runProgram(_ arguments: [String], stdin: [UInt8]? = nil) throws -> (Int32, 
         dir.appendingPathComponent("qr.svg").path,
       ])
       #expect(convert == 0)
-      let (status, decoded) = try runProgram(["zbarimg", "--quiet", "--raw", dir.appendingPathComponent("qr.png").path])
+      let (status, decoded) = try runProgram([
+        "zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", dir.appendingPathComponent("qr.png").path,
+      ])
       #expect(status == 0)
       #expect(decoded.trimmingCharacters(in: .whitespacesAndNewlines) == receipt["verify_url"]?.stringValue)
     }

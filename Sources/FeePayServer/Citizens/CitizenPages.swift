@@ -133,6 +133,22 @@ extension HTTPField.Name {
   static let xContentTypeOptions = Self("X-Content-Type-Options")!
   static let referrerPolicy = Self("Referrer-Policy")!
   static let acceptLanguage = Self("Accept-Language")!
+  static let xForwardedFor = Self("X-Forwarded-For")!
+}
+
+/// The address of the person behind a request: the connection's peer, or, when that peer is
+/// a proxy FeePay was told to trust (`FEEPAY_TRUSTED_PROXIES`), the nearest address in
+/// `X-Forwarded-For` that is not itself a trusted proxy. Without trusted proxies the header is
+/// ignored, so a client cannot choose its own address.
+struct ClientAddress: Sendable {
+  let trustedProxies: Set<String>
+
+  func of(_ request: Request, _ context: AppRequestContext) -> String {
+    let peer = context.remoteAddress?.ipAddress ?? "unknown"
+    guard trustedProxies.contains(peer), let header = request.headers[.xForwardedFor] else { return peer }
+    let hops = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    return hops.last { !trustedProxies.contains($0) } ?? peer
+  }
 }
 
 /// At most `limit` lookups per client address per `window`, counted in fixed windows, for the
@@ -170,12 +186,12 @@ final class PageRateLimit: Sendable {
 struct PageRateLimitMiddleware: RouterMiddleware {
   typealias Context = AppRequestContext
   let limiter: PageRateLimit
+  let clients: ClientAddress
 
   func handle(
     _ request: Request, context: Context, next: (Request, Context) async throws -> Response
   ) async throws -> Response {
-    let address = context.remoteAddress?.ipAddress ?? "unknown"
-    guard let retryAfter = limiter.admit(address) else { return try await next(request, context) }
+    guard let retryAfter = limiter.admit(clients.of(request, context)) else { return try await next(request, context) }
     let language = PageLanguage(request)
     let t = { (vi: String, en: String) in language.english ? en : vi }
     var response = Response.message(

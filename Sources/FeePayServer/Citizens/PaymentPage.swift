@@ -18,9 +18,10 @@ struct PaymentPage: Sendable {
   let publicBaseURL: String
   let vnpayGateway: String
   let limiter: PageRateLimit
+  let clients: ClientAddress
 
   func add(to router: Router<AppRequestContext>) {
-    let pages = router.group("pay").add(middleware: PageRateLimitMiddleware(limiter: limiter))
+    let pages = router.group("pay").add(middleware: PageRateLimitMiddleware(limiter: limiter, clients: clients))
     pages.get(":ref") { request, context in
       let language = PageLanguage(request)
       guard let found = try await lookup(try context.parameters.require("ref")) else {
@@ -67,7 +68,7 @@ struct PaymentPage: Sendable {
       let checkout = VNPay.checkout(
         invoice: found.invoice, gateway: vnpayGateway, tmnCode: tmn, secret: secret,
         returnURL: "\(publicBaseURL)/pay/\(found.reference)",
-        ipAddress: context.remoteAddress?.ipAddress ?? "127.0.0.1", now: now)
+        ipAddress: clients.of(request, context), now: now)
       return Response(status: .seeOther, headers: [.location: checkout.url, .cacheControl: "no-store"])
     }
   }

@@ -11,6 +11,7 @@ struct ReceiptRoutes: Sendable {
   let authenticator: Authenticator
   let clock: any WallClock
   let limiter: PageRateLimit
+  let clients: ClientAddress
 
   static let readers: Set<Role> = [.portal, .accountant, .auditor, .admin]
 
@@ -60,7 +61,7 @@ struct ReceiptRoutes: Sendable {
       .post("receipts/:id/replace") { request, context in try await replace(request, context) }
     router.group("v1").add(middleware: authenticator.requiring([.accountant, .auditor, .admin]))
       .get("reports/receipt-usage") { request, _ in try await usage(request) }
-    router.group("receipts").add(middleware: PageRateLimitMiddleware(limiter: limiter))
+    router.group("receipts").add(middleware: PageRateLimitMiddleware(limiter: limiter, clients: clients))
       .get(":lookup") { request, context in
         let lookup = try context.parameters.require("lookup")
         let language = PageLanguage(request)
