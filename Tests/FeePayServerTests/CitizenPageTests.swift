@@ -134,7 +134,19 @@ import Testing
       #expect(open["receipt_url"] == .null)
 
       let code = try #require(created["payment_code"]?.stringValue)
-      #expect(try await bank.pay(client, paymentCode: code, amount: 16000).json["status"] == "accepted")
+      // The bank says which account the payer paid from: the receipt prints it (sample 6).
+      let callback = Array(
+        JSONValue.object([
+          "type": "payment.succeeded", "timestamp": .string(Timestamp.format(world.clock.now)),
+          "data": [
+            "amount": 16000, "currency": "VND", "bank_txn_id": .string(UUID().uuidString),
+            "paid_at": .string(Timestamp.format(world.clock.now)), "payment_code": .string(code),
+            "payer_account": "0011004455667",
+          ],
+        ]).jsonText.utf8)
+      let paidBy = try await client.send(
+        .post, "/v1/callbacks/\(bank.code)", raw: callback, headers: bank.headers(for: callback))
+      #expect(paidBy.json["status"] == "accepted")
       let paid = try await client.send(.get, path + "/status").json
       #expect(paid["status"] == "paid")
       #expect(paid["label"] == "Đã thanh toán")
@@ -152,6 +164,8 @@ import Testing
       // The payer's address and identification number are on the receipt (sample 6), not on the payment page.
       #expect(Self.html(receiptPage).contains("12 Lý Thường Kiệt, Hà Nội"))
       #expect(Self.html(receiptPage).contains("001190012345"))
+      #expect(Self.html(receiptPage).contains("Số tài khoản người nộp"))
+      #expect(Self.html(receiptPage).contains("0011004455667"))
       // Once paid, only the status and the receipt link: no account, amount to pay or QR.
       let page = Self.html(try await client.send(.get, path))
       #expect(page.contains("Đã thanh toán"))

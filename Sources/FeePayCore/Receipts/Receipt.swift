@@ -69,11 +69,13 @@ public struct ReceiptDraft: Sendable {
   public var lookupCode: String
   public var verifyURL: String
   public var replaces: String?
+  /// The account the payer paid from, when the bank's callback said (sample 6 prints it).
+  public var payerAccount: String?
 
   public init(
     id: String, invoice: Invoice, agency: Agency,
     payment: (id: String, connector: String, method: String, bankTxnID: String, paidAt: Date), lookupCode: String,
-    verifyURL: String, replaces: String?
+    verifyURL: String, replaces: String?, payerAccount: String? = nil
   ) {
     self.id = id
     self.invoice = invoice
@@ -82,6 +84,7 @@ public struct ReceiptDraft: Sendable {
     self.lookupCode = lookupCode
     self.verifyURL = verifyURL
     self.replaces = replaces
+    self.payerAccount = payerAccount
   }
 
   /// The content to sign, with its number.
@@ -89,7 +92,7 @@ public struct ReceiptDraft: Sendable {
     func text(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
     let payer: JSONValue = [
       "name": .string(invoice.payer.name), "id_number": text(invoice.payer.idNumber),
-      "address": text(invoice.payer.address),
+      "address": text(invoice.payer.address), "account": text(payerAccount),
     ]
     // The collecting organisation as Circular 32/2025/TT-BTC's sample 6 names it.
     let issuer: JSONValue = [

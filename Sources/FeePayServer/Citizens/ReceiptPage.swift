@@ -43,7 +43,7 @@ enum ReceiptPage {
       ]
     context["payer"] = CitizenPages.known([
       "name": s(c["payer"]?["name"]), "idNumber": optional(c["payer"]?["id_number"]),
-      "address": optional(c["payer"]?["address"]),
+      "address": optional(c["payer"]?["address"]), "account": optional(c["payer"]?["account"]),
     ])
     context["dossier"] = s(c["dossier_code"])
     context["procedure"] = s(c["procedure_code"])
@@ -94,6 +94,7 @@ enum ReceiptPage {
       ("number", "Số", "No."),
       ("payerName", "Họ tên người nộp", "Payer"),
       ("payerID", "Mã số thuế / Số định danh cá nhân", "Tax code / personal ID number"),
+      ("payerAccount", "Số tài khoản người nộp", "Payer's account"),
       ("dossier", "Hồ sơ", "Dossier"),
       ("procedure", "Thủ tục", "Procedure"),
       ("method", "Hình thức thanh toán", "Payment method"),

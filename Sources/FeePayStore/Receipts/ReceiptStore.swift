@@ -85,7 +85,7 @@ public struct ReceiptStore: Sendable {
   // MARK: Issuing
 
   static let pending = """
-    SELECT \(InvoiceStore.columns), p.id AS pay_id, p.connector_code AS pay_connector, p.bank_txn_id AS pay_txn,
+    SELECT \(InvoiceStore.columns), p.id AS pay_id, p.payer_account AS pay_payer_account, p.connector_code AS pay_connector, p.bank_txn_id AS pay_txn,
            p.paid_at AS pay_paid_at, c.kind AS connector_kind, a.name AS agency_name, a.tax_code AS agency_tax_code,
            a.bank_bin AS agency_bin, a.account_number AS agency_account, a.account_name AS agency_account_name,
            a.receipt_template AS agency_template, a.receipt_series AS agency_series,
@@ -100,6 +100,7 @@ public struct ReceiptStore: Sendable {
     var invoice: Invoice
     var agency: Agency
     var payment: (id: String, connector: String, method: String, bankTxnID: String, paidAt: Date)
+    var payerAccount: String?
   }
 
   static func decodePending(_ row: PostgresRow) throws -> Pending {
@@ -119,7 +120,7 @@ public struct ReceiptStore: Sendable {
       payment: (
         try r["pay_id"].decode(String.self), try r["pay_connector"].decode(String.self), ReceiptDraft.method(of: kind),
         try r["pay_txn"].decode(String.self), try r["pay_paid_at"].decode(Date.self)
-      ))
+      ), payerAccount: try r["pay_payer_account"].decode(String?.self))
   }
 
   /// Issues receipts for up to `limit` paid invoices that have none, in order of payment.
@@ -143,7 +144,7 @@ public struct ReceiptStore: Sendable {
         let lookup = ReceiptDraft.makeLookupCode()
         return ReceiptDraft(
           id: ids.make(.receipt), invoice: $0.invoice, agency: $0.agency, payment: $0.payment, lookupCode: lookup,
-          verifyURL: "\(publicBaseURL)/receipts/\(lookup)", replaces: nil)
+          verifyURL: "\(publicBaseURL)/receipts/\(lookup)", replaces: nil, payerAccount: $0.payerAccount)
       }
       let issued = try await number(drafts, on: c, now: now)
       try await c.query(
@@ -362,7 +363,8 @@ public struct ReceiptStore: Sendable {
       let lookup = ReceiptDraft.makeLookupCode()
       let draft = ReceiptDraft(
         id: ids.make(.receipt), invoice: pending.invoice, agency: pending.agency, payment: pending.payment,
-        lookupCode: lookup, verifyURL: "\(publicBaseURL)/receipts/\(lookup)", replaces: id)
+        lookupCode: lookup, verifyURL: "\(publicBaseURL)/receipts/\(lookup)", replaces: id,
+        payerAccount: pending.payerAccount)
       try await c.query("UPDATE receipts SET status = 'replaced' WHERE id = \(id)", logger: logger)
       let issued = try await number([draft], on: c, now: now)
       try await c.query("UPDATE receipts SET replaced_by = \(draft.id) WHERE id = \(id)", logger: logger)
