@@ -1,4 +1,5 @@
 import FeePayCore
+import FeePayServer
 import FeePayStore
 import Foundation
 import HTTPTypes
@@ -244,7 +245,10 @@ import Testing
   }
 
   @Test func healthAndOpenAPI() async throws {
-    try await withFeePay { _, client in
+    // The readiness probe's 2 s bound is FaultTests' to test (against a stopped PostgreSQL);
+    // here, with every suite running at once on two cores, a slow connection lease must not
+    // read as "not ready".
+    try await withFeePay(configure: { $0.readinessTimeout = .seconds(30) }) { _, client in
       #expect(try await client.send(.get, "/health/live").status == .ok)
       let ready = try await client.send(.get, "/health/ready")
       #expect(ready.status == .ok)
