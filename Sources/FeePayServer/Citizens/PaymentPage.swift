@@ -36,7 +36,8 @@ struct PaymentPage: Sendable {
     }
     pages.get(":ref/status") { request, context in
       let language = PageLanguage(request)
-      guard let found = try await lookup(try context.parameters.require("ref")) else {
+      // The script polls this every few seconds: the invoice alone, no agency.
+      guard let found = try await invoice(try context.parameters.require("ref")) else {
         throw FeePayError.notFound("payment link")
       }
       let status = found.invoice.status(at: clock.now)
@@ -46,7 +47,7 @@ struct PaymentPage: Sendable {
       return response
     }
     pages.get(":ref/qr.png") { request, context in
-      guard let found = try await lookup(try context.parameters.require("ref")),
+      guard let found = try await invoice(try context.parameters.require("ref")),
         found.invoice.status(at: clock.now) == .open, let code = try? QRCode(bytes: Array(found.invoice.vietQR.utf8))
       else { return Self.notFound(PageLanguage(request)) }
       var headers = HTTPFields()
@@ -75,7 +76,7 @@ struct PaymentPage: Sendable {
 
   /// The invoice a link names: by its token, or, for an invoice made before links had tokens,
   /// by its payment code while the invoice is open.
-  func lookup(_ reference: String) async throws -> (invoice: Invoice, agency: Agency, reference: String)? {
+  func invoice(_ reference: String) async throws -> (invoice: Invoice, reference: String)? {
     let invoice: Invoice?
     if PayToken.isWellFormed(reference) {
       invoice = try await invoices.find(payToken: reference)
@@ -87,8 +88,16 @@ struct PaymentPage: Sendable {
     } else {
       invoice = nil
     }
-    guard let invoice, let agency = try await provisioning.agency(code: invoice.agencyCode) else { return nil }
-    return (invoice, agency, invoice.payToken ?? invoice.paymentCode)
+    guard let invoice else { return nil }
+    return (invoice, invoice.payToken ?? invoice.paymentCode)
+  }
+
+  /// The invoice a link names and its agency, for the page itself.
+  func lookup(_ reference: String) async throws -> (invoice: Invoice, agency: Agency, reference: String)? {
+    guard let found = try await invoice(reference),
+      let agency = try await provisioning.agency(code: found.invoice.agencyCode)
+    else { return nil }
+    return (found.invoice, agency, found.reference)
   }
 
   func receiptURL(_ invoice: Invoice) async throws -> String? {
@@ -127,14 +136,12 @@ struct PaymentPage: Sendable {
 
   static func statusAnswer(_ status: InvoiceStatus, receiptURL: String?, language: PageLanguage) -> JSONValue {
     let (label, tone) = statusText(status, english: language.english)
+    let labels = Labels(english: language.english).all
     return [
       "status": .string(status.rawValue), "label": .string(label), "tone": .string(tone),
       "receipt_url": receiptURL.map(JSONValue.string) ?? .null,
-      "receipt_label": .string(language.english ? "View the e-receipt" : "Xem biên lai điện tử"),
-      "receipt_pending": .string(
-        language.english
-          ? "The e-receipt is being issued; it appears here in a moment."
-          : "Biên lai điện tử đang được phát hành và sẽ hiện ở đây trong giây lát."),
+      "receipt_label": .string(labels["viewReceipt"] ?? ""),
+      "receipt_pending": .string(labels["receiptPending"] ?? ""),
     ]
   }
 
