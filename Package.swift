@@ -36,6 +36,7 @@ let package = Package(
       dependencies: [
         .product(name: "Crypto", package: "swift-crypto")
       ],
+      resources: [.embedInCode("Resources/common-passwords.txt")],
       swiftSettings: swiftSettings
     ),
     .target(
@@ -58,6 +59,8 @@ let package = Package(
         "FeePayStore",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+        .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+        .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
         .product(name: "Mustache", package: "swift-mustache"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -69,7 +72,8 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       // The OpenAPI document, a file of its own, compiled into the binary (nothing to ship).
-      // The citizen pages' templates, style sheet, script and bank list likewise.
+      // The citizen pages' and the console's templates, style sheets, scripts and the bank list
+      // likewise.
       resources: [
         .embedInCode("Resources/openapi.yaml"),
         .embedInCode("Resources/Templates/layout.mustache"),
@@ -79,6 +83,21 @@ let package = Package(
         .embedInCode("Resources/Assets/feepay.css"),
         .embedInCode("Resources/Assets/pay.js"),
         .embedInCode("Resources/Data/banks.json"),
+        .embedInCode("Resources/Console/console.mustache"),
+        .embedInCode("Resources/Console/notice.mustache"),
+        .embedInCode("Resources/Console/sign-in.mustache"),
+        .embedInCode("Resources/Console/enrol.mustache"),
+        .embedInCode("Resources/Console/today.mustache"),
+        .embedInCode("Resources/Console/exceptions.mustache"),
+        .embedInCode("Resources/Console/exception.mustache"),
+        .embedInCode("Resources/Console/days.mustache"),
+        .embedInCode("Resources/Console/day.mustache"),
+        .embedInCode("Resources/Console/statements.mustache"),
+        .embedInCode("Resources/Console/statement.mustache"),
+        .embedInCode("Resources/Console/audit.mustache"),
+        .embedInCode("Resources/Console/admin.mustache"),
+        .embedInCode("Resources/Assets/console.css"),
+        .embedInCode("Resources/Assets/console.js"),
       ],
       swiftSettings: swiftSettings
     ),
@@ -119,6 +138,7 @@ let package = Package(
         .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: swiftSettings
     ),

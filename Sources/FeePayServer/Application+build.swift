@@ -3,6 +3,7 @@ public import FeePayStore
 public import Foundation
 import HTTPTypes
 public import Hummingbird
+import HummingbirdAuth
 public import Logging
 import NIOCore
 import ServiceLifecycle
@@ -40,6 +41,11 @@ public struct AppConfiguration: Sendable {
   /// Addresses of the reverse proxies in front of FeePay (load balancers): from their
   /// connections, the citizen's address is taken from `X-Forwarded-For`.
   public var trustedProxies: Set<String> = []
+  /// `Strict-Transport-Security` for console pages (e.g. `max-age=31536000`), when FeePay
+  /// is served over https; `nil` sends none.
+  public var strictTransportSecurity: String?
+  /// bcrypt's cost for console passwords (2^cost rounds).
+  public var bcryptCost: UInt8 = 12
 
   public init() {}
 }
@@ -66,6 +72,8 @@ struct AppComponents: Sendable {
   /// One count of citizen-page lookups per address, shared by `/pay/…` and `/receipts/…`.
   let pageLimit: PageRateLimit
   let clients: ClientAddress
+  let staff: StaffStore
+  let overview: OverviewStore
 
   init(
     configuration: AppConfiguration, database: Database, migrator: Migrator, secrets: SecretBox, clock: any WallClock,
@@ -97,6 +105,8 @@ struct AppComponents: Sendable {
     self.ledger = LedgerStore(database: database, ids: ids)
     self.pageLimit = PageRateLimit(limit: configuration.pageRequestsPerMinute, clock: clock)
     self.clients = ClientAddress(trustedProxies: configuration.trustedProxies)
+    self.staff = StaffStore(database: database, ids: ids, secrets: secrets)
+    self.overview = OverviewStore(database: database)
   }
 }
 
@@ -137,6 +147,33 @@ func addRoutes(_ c: AppComponents, to router: Router<AppRequestContext>) {
   CallbackRoutes(connectors: c.connectors, payments: c.payments, clock: c.clock, metrics: c.metrics).add(to: router)
   AccountingRoutes(payments: c.payments, ledger: c.ledger, authenticator: c.authenticator, clock: c.clock)
     .add(to: router)
+  addConsole(c, to: router)
+}
+
+/// The console (`/console/…`): its own request context with hummingbird-auth's sessions kept
+/// in PostgreSQL; sign-in and enrolment open, everything else behind ``ConsoleSignedIn``.
+func addConsole(_ c: AppComponents, to router: Router<AppRequestContext>) {
+  ConsolePages.assets(to: router)
+  let cookie = SessionCookieParameters(
+    name: ConsoleSession.cookie, path: "/", secure: true, sameSite: .strict)
+  let console = router.group("console", context: ConsoleContext.self)
+    .add(middleware: ConsoleErrors(strictTransportSecurity: c.configuration.strictTransportSecurity))
+    .add(
+      middleware: SessionMiddleware(
+        storage: PostgresSessionDriver(staff: c.staff, clock: c.clock),
+        configuration: .init(
+          sessionCookieParameters: cookie, keyPrefix: "console:", defaultSessionExpiration: ConsoleSession.idle))
+    )
+    .add(middleware: ConsoleSameOrigin())
+  let signIn = SignInRoutes(
+    staff: c.staff, clock: c.clock, clients: c.clients, bcryptCost: c.configuration.bcryptCost)
+  signIn.add(to: console)
+  let signedIn = console.group().add(middleware: ConsoleSignedIn(staff: c.staff, clock: c.clock))
+  signIn.addSignOut(to: signedIn)
+  ConsoleRoutes(
+    overview: c.overview, settlements: c.settlements, staff: c.staff, provisioning: c.provisioning,
+    connectors: c.connectors, clock: c.clock, maxStatementBytes: c.configuration.maxStatementBytes
+  ).add(to: signedIn)
 }
 
 /// Builds the FeePay HTTP application: the router (``buildRouter(_:)``) and the services it

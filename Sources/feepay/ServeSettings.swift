@@ -156,6 +156,25 @@ enum ServeSettings {
       return problem
     },
     ServeSetting(
+      key: "feepay.console.hsts",
+      meaning:
+        "the `Strict-Transport-Security` header of console pages, e.g. `max-age=31536000` (default none: set it where the console is served over HTTPS, which its `Secure` session cookie needs anywhere but loopback)"
+    ) { text, c in
+      guard text.hasPrefix("max-age="), Int(text.dropFirst(8).prefix { $0.isNumber }) != nil else {
+        return "must start with max-age=SECONDS"
+      }
+      c.app.strictTransportSecurity = text
+      return nil
+    },
+    ServeSetting(
+      key: "feepay.console.bcrypt.cost",
+      meaning: "the bcrypt cost of console passwords (default 12, 10-16; each step doubles the work of a sign-in)"
+    ) { text, c in
+      let (n, problem) = number(text, 10...16, "10-16")
+      if let n { c.app.bcryptCost = UInt8(n) }
+      return problem
+    },
+    ServeSetting(
       key: "feepay.migrations.dir",
       meaning: "where `Migrations/` is (default: found beside the working directory or the executable)"),
     ServeSetting(key: "log.level", meaning: "`trace` … `critical` (default `info`)") { text, _ in

@@ -11,6 +11,7 @@ public enum ObjectKind: String, Sendable, CaseIterable {
   case apiKey = "key"
   case callback = "cbk"
   case journal = "jnl"
+  case staff = "stf"
 }
 
 /// Makes ids of the form `inv_01jd…`: the kind's prefix, an underscore, and a UUIDv7 written

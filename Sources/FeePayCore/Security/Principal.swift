@@ -7,16 +7,23 @@ public struct Principal: Sendable, Hashable {
   public var portalCode: String?
   public var agencies: Set<String>
 
-  public init(keyID: String, keyPrefix: String, role: Role, portalCode: String?, agencies: Set<String>) {
+  /// The person signed in to the console (their email), when the caller is a person rather
+  /// than an API key.
+  public var person: String?
+
+  public init(
+    keyID: String, keyPrefix: String, role: Role, portalCode: String?, agencies: Set<String>, person: String? = nil
+  ) {
     self.keyID = keyID
     self.keyPrefix = keyPrefix
     self.role = role
     self.portalCode = portalCode
     self.agencies = agencies
+    self.person = person
   }
 
-  /// How the audit log names this caller.
-  public var actor: String { "key:\(keyPrefix)" }
+  /// How the audit log names this caller: the person (`staff:<email>`) or the key.
+  public var actor: String { person.map { "staff:\($0)" } ?? "key:\(keyPrefix)" }
 
   /// Whether the caller may read objects across all portals.
   public var readsEverything: Bool { role == .accountant || role == .auditor || role == .admin }

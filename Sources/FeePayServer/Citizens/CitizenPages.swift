@@ -107,12 +107,18 @@ extension Response {
   /// A citizen page: HTML under the pages' Content Security Policy, never cached (a payment
   /// page changes when the payment lands), never sent as a referrer.
   static func page(_ html: String, status: HTTPResponse.Status = .ok) -> Response {
+    .html(html, status: status, policy: CitizenPages.contentSecurityPolicy, referrer: "no-referrer")
+  }
+
+  /// HTML for people, under `policy`, never cached and never sniffed: the one shape of the
+  /// citizen pages and the console.
+  static func html(_ html: String, status: HTTPResponse.Status, policy: String, referrer: String) -> Response {
     var headers = HTTPFields()
     headers[.contentType] = "text/html; charset=utf-8"
-    headers[.contentSecurityPolicy] = CitizenPages.contentSecurityPolicy
+    headers[.contentSecurityPolicy] = policy
     headers[.cacheControl] = "no-store"
     headers[.xContentTypeOptions] = "nosniff"
-    headers[.referrerPolicy] = "no-referrer"
+    headers[.referrerPolicy] = referrer
     return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
   }
 
@@ -144,7 +150,11 @@ struct ClientAddress: Sendable {
   let trustedProxies: Set<String>
 
   func of(_ request: Request, _ context: AppRequestContext) -> String {
-    let peer = context.remoteAddress?.ipAddress ?? "unknown"
+    of(request, peer: context.remoteAddress)
+  }
+
+  func of(_ request: Request, peer address: SocketAddress?) -> String {
+    let peer = address?.ipAddress ?? "unknown"
     guard trustedProxies.contains(peer), let header = request.headers[.xForwardedFor] else { return peer }
     let hops = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     return hops.last { !trustedProxies.contains($0) } ?? peer

@@ -130,12 +130,17 @@ struct RequestMiddleware: RouterMiddleware {
   }
 
   static func problem(for error: any Error, request: Request, context: AppRequestContext) -> Problem {
+    problem(for: error, requestID: context.requestID, logger: context.logger, maxUploadSize: context.maxUploadSize)
+  }
+
+  /// The problem document an error answers (the console renders the same as a page).
+  static func problem(for error: any Error, requestID: String, logger: Logger, maxUploadSize: Int) -> Problem {
     switch error {
     case let error as FeePayError:
       if error.code == .internalError || error.code == .configuration {
-        context.logger.error("request failed", metadata: ["error": .string(String(reflecting: error))])
+        logger.error("request failed", metadata: ["error": .string(String(reflecting: error))])
       }
-      return Problem(error, requestID: context.requestID)
+      return Problem(error, requestID: requestID)
     case let error as HTTPError:
       let code: FeePayError.Code
       switch error.status {
@@ -147,22 +152,22 @@ struct RequestMiddleware: RouterMiddleware {
       case .serviceUnavailable: code = .unavailable
       case .badRequest: code = .malformedRequest
       default:
-        context.logger.error("request failed", metadata: ["error": .string(String(reflecting: error))])
+        logger.error("request failed", metadata: ["error": .string(String(reflecting: error))])
         code = .internalError
       }
       let detail =
         code == .payloadTooLarge
-        ? "The request body is larger than \(context.maxUploadSize) bytes." : error.body ?? Self.title(code)
-      return Problem(FeePayError(code, detail), requestID: context.requestID)
+        ? "The request body is larger than \(maxUploadSize) bytes." : error.body ?? Self.title(code)
+      return Problem(FeePayError(code, detail), requestID: requestID)
     default:
       let translated = Database.translate(error)
       if let translated = translated as? FeePayError {
-        return problem(for: translated, request: request, context: context)
+        return problem(for: translated, requestID: requestID, logger: logger, maxUploadSize: maxUploadSize)
       }
-      context.logger.error("request failed", metadata: ["error": .string(String(reflecting: error))])
+      logger.error("request failed", metadata: ["error": .string(String(reflecting: error))])
       return Problem(
         FeePayError(.internalError, "Something went wrong on our side; nothing was changed. Quote the request id."),
-        requestID: context.requestID)
+        requestID: requestID)
     }
   }
 

@@ -1,0 +1,116 @@
+import Crypto
+import FeePayCore
+import FeePayStore
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import NIOCore
+
+/// A statement file sent from the console: the upload form's `multipart/form-data` (fields
+/// `connector`, `business_date` and the part `file`), or, from the page's script, the file
+/// alone with the fields in the query string. The body streams to disk first, so a file of
+/// hundreds of megabytes never sits in memory; the form's parts are then found in the file.
+struct StatementUpload {
+  var connector: String
+  var day: BusinessDate
+  var format: StatementImporter.Format
+  var file: URL
+  var sha256: String
+
+  struct TooLarge: Error {}
+
+  enum Refusal: String, Error {
+    case noConnector = "no_connector"
+    case noDay = "no_day"
+    case noFile = "no_file"
+    case format
+    case malformed
+  }
+
+  static func stream(_ body: RequestBody, to file: URL, limit: Int) async throws {
+    _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: file)
+    defer { try? handle.close() }
+    var size = 0
+    for try await buffer in body {
+      size += buffer.readableBytes
+      guard size <= limit else { throw TooLarge() }
+      handle.write(Data(buffer.readableBytesView))
+    }
+  }
+
+  init(raw: URL, contentType: String, query: URI) throws {
+    let media = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+    var fields: [String: String] = [:]
+    var partType: String?
+    var filename: String?
+    if media == "multipart/form-data" {
+      guard let boundary = Self.parameter("boundary", of: contentType) else { throw Refusal.malformed }
+      let data = try Data(contentsOf: raw, options: .alwaysMapped)
+      let delimiter = Data("--\(boundary)".utf8)
+      var parts: [(headers: String, body: Range<Data.Index>)] = []
+      guard var cursor = data.range(of: delimiter)?.upperBound else { throw Refusal.malformed }
+      while true {
+        // After a delimiter: "--" ends the body; otherwise CRLF, the part's headers, a blank line.
+        if data[cursor...].starts(with: Data("--".utf8)) { break }
+        guard let headersEnd = data.range(of: Data("\r\n\r\n".utf8), in: cursor..<data.endIndex),
+          let next = data.range(of: Data("\r\n".utf8) + delimiter, in: headersEnd.upperBound..<data.endIndex)
+        else { throw Refusal.malformed }
+        parts.append(
+          (
+            String(decoding: data[cursor..<headersEnd.lowerBound], as: UTF8.self),
+            headersEnd.upperBound..<next.lowerBound
+          ))
+        cursor = next.upperBound
+      }
+      var fileRange: Range<Data.Index>?
+      for part in parts {
+        let disposition =
+          part.headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-disposition:") }
+          .map(String.init) ?? ""
+        guard let name = Self.parameter("name", of: disposition) else { continue }
+        if name == "file" {
+          fileRange = part.body
+          filename = Self.parameter("filename", of: disposition)
+          partType = part.headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-type:") }
+            .map { $0.dropFirst("content-type:".count).trimmingCharacters(in: .whitespaces).lowercased() }
+        } else if part.body.count <= 1000 {
+          fields[name] = String(decoding: data[part.body], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        }
+      }
+      guard let fileRange, !fileRange.isEmpty else { throw Refusal.noFile }
+      let out = raw.appendingPathExtension("file")
+      try data[fileRange].write(to: out)
+      file = out
+    } else {
+      for name in ["connector", "business_date", "format"] {
+        if let value = query.queryParameters.get(name) { fields[name] = String(value) }
+      }
+      partType = media
+      file = raw
+    }
+    guard let connector = fields["connector"], !connector.isEmpty else { throw Refusal.noConnector }
+    guard let day = fields["business_date"].flatMap(BusinessDate.init) else { throw Refusal.noDay }
+    self.connector = connector
+    self.day = day
+    let ext = filename.map { ($0 as NSString).pathExtension.lowercased() }
+    switch (fields["format"], partType, ext) {
+    case ("csv", _, _), (_, "text/csv", _), (_, "application/csv", _), (_, _, "csv"): format = .csv
+    case ("camt", _, _), (_, "application/xml", _), (_, "text/xml", _), (_, _, "xml"): format = .camt
+    default: throw Refusal.format
+    }
+    sha256 = try StatementImporter.sha256(of: file)
+  }
+
+  /// `name="value"` (or `name=value`) in a header's parameters.
+  static func parameter(_ name: String, of header: String) -> String? {
+    for item in header.split(separator: ";").dropFirst() {
+      let pair = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+      guard pair.count == 2, pair[0].lowercased() == name else { continue }
+      var value = pair[1]
+      if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+      return value
+    }
+    return nil
+  }
+}
