@@ -17,10 +17,9 @@ import sys
 import time
 import urllib.request
 
-from axe_selenium_python import Axe
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from chromium import browser, check_axe, check_console, fail, finish  # noqa: E402
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -28,60 +27,11 @@ plan = json.load(sys.stdin)
 base = plan["base_url"]
 shots = plan["screenshots"]
 os.makedirs(shots, exist_ok=True)
-failures = []
-
-
-def fail(message):
-    failures.append(message)
-    print("FAIL", message, flush=True)
-
-
-def browser(width, height, javascript=True):
-    options = Options()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--hide-scrollbars", "--force-device-scale-factor=1", "--lang=vi-VN",
-                     f"--window-size={width},{height}"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # A Vietnamese phone asks for Vietnamese first.
-    prefs = {"intl.accept_languages": "vi-VN,vi,en-US,en"}
-    if not javascript:
-        prefs["profile.managed_default_content_settings.javascript"] = 2
-    options.add_experimental_option("prefs", prefs)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.set_page_load_timeout(30)
-    # A desktop window is at least 500 px wide: phones are emulated at their own width.
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 768})
-    return driver
 
 
 def decode(png_path):
     result = subprocess.run(["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", png_path], capture_output=True, text=True)
     return result.stdout.strip() if result.returncode == 0 else None
-
-
-def check_console(driver, page):
-    for entry in driver.get_log("browser"):
-        if "Content Security Policy" in entry.get("message", "") or entry.get("level") == "SEVERE":
-            fail(f"{page}: browser console: {entry['message']}")
-
-
-def check_axe(driver, page):
-    Axe(driver).inject()
-    driver.set_script_timeout(120)
-    results = driver.execute_async_script(
-        "var done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})"
-        ".then(function (r) { done(r); }, function (e) { done({error: String(e)}); });")
-    if "error" in results:
-        fail(f"{page}: axe-core could not run: {results['error']}")
-        return
-    for violation in results["violations"]:
-        if violation.get("impact") in ("serious", "critical"):
-            targets = ", ".join(str(node.get("target")) for node in violation["nodes"][:3])
-            fail(f"{page}: axe {violation['impact']} {violation['id']}: {violation['help']} ({targets})")
 
 
 def check_open_page(width, height):
@@ -217,5 +167,4 @@ for width, height in ((360, 740), (412, 915), (1280, 900)):
 check_without_javascript()
 check_paid_and_receipt()
 check_live_status()
-print(f"{len(failures)} failure(s); screenshots in {shots}")
-sys.exit(1 if failures else 0)
+finish(shots)

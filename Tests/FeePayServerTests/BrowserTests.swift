@@ -2,6 +2,7 @@ import FeePayCore
 import FeePayStore
 import Foundation
 import NIOHTTP1
+import PostgresNIO
 import Testing
 
 /// The citizen pages in headless Chromium (Debian `chromium` and `chromium-driver`, Selenium
@@ -17,7 +18,11 @@ import Testing
         FileManager.default.isExecutableFile(atPath: $0)
       })
     else { return false }
-    let (status, _) = (try? runProgram(["python3", "-c", "import selenium, axe_selenium_python"])) ?? (1, "")
+    let (status, _) =
+      (try? runProgram([
+        "python3", "-c",
+        "import importlib.util, selenium, pyotp; assert importlib.util.find_spec('axe_playwright_python')",
+      ])) ?? (1, "")
     return status == 0
   }
 
@@ -75,6 +80,83 @@ import Testing
       let (status, output) = try runProgram(
         ["sh", "-c", "python3 \"$0\" 2>&1", script.path], stdin: Array(plan.jsonText.utf8))
       #expect(status == 0, "\(output)")
+    }
+  }
+
+  static var consoleScreenshots: URL {
+    TestEnvironment.packageRoot.appendingPathComponent(".build/console-screenshots")
+  }
+
+  /// An accountant's whole day in Chromium against a real `feepay serve` (with a database of
+  /// its own, since the day is closed): people added with `feepay staff add`, enrolled from
+  /// their links with an authenticator (pyotp), signed in; a statement uploaded through the
+  /// form raises one exception of each statement category, each resolved on its page; the
+  /// day closed and its remittance downloaded; signing out ends the session.
+  /// `Tests/Browser/console.py` says what it checks on each page.
+  @Test(.enabled(if: available)) func consoleInChromium() async throws {
+    try await withServedFeePay(environment: ["FEEPAY_CONSOLE_BCRYPT_COST": "10"]) { world, served, _ in
+      let bank = try await TestBank.hmac(world)
+      let day = BusinessDate(containing: Date())
+      var csv = StatementCSV()
+      var invoices: [String: (id: String, code: String, total: Int64)] = [:]
+      for name in ["matched", "short", "unsettled", "differs", "open"] {
+        invoices[name] = try await served.invoice(world)
+      }
+      func pay(_ name: String, _ amount: Int64) async throws {
+        let i = invoices[name]!
+        let r = try await served.pay(bank, code: i.code, amount: amount, txn: "TXN.\(name)")
+        #expect(r.code == 200, "\(r.json)")
+      }
+      // Paid and on the statement; paid too little (an exception from the callback); paid but
+      // missing from the statement; paid but the statement's amount differs; and money on the
+      // statement FeePay never heard of, which pays the open invoice.
+      try await pay("matched", invoices["matched"]!.total)
+      try await pay("short", invoices["short"]!.total - 1000)
+      try await pay("unsettled", invoices["unsettled"]!.total)
+      try await pay("differs", invoices["differs"]!.total)
+      csv.add("TXN.matched", code: invoices["matched"]!.code, amount: invoices["matched"]!.total, at: Date())
+      csv.add("TXN.short", code: invoices["short"]!.code, amount: invoices["short"]!.total - 1000, at: Date())
+      csv.add("TXN.differs", code: invoices["differs"]!.code, amount: invoices["differs"]!.total + 500, at: Date())
+      csv.add("TXN.unknown", amount: invoices["open"]!.total, at: Date(), memo: "nop le phi ho so")
+      try FileManager.default.createDirectory(at: Self.consoleScreenshots, withIntermediateDirectories: true)
+      let statement = Self.consoleScreenshots.appendingPathComponent("sao-ke-\(bank.code)-\(day).csv")
+      try Data(csv.bytes).write(to: statement)
+      // People, added the way an operator adds them.
+      var people: [JSONValue] = []
+      for role in ["accountant", "auditor"] {
+        let email = "\(role).\(UInt32.random(in: 0...UInt32.max))@stp.hochiminhcity.gov.vn"
+        let added = try CommandLineTests.run(
+          ["staff", "add", "--email", email, "--name", "Nguyễn Thị Thu", "--role", role],
+          environment: [
+            "DATABASE_URL": served.databaseURL, "FEEPAY_MASTER_KEY": served.masterKey,
+            "FEEPAY_PUBLIC_URL": served.baseURL,
+          ])
+        #expect(added.status == 0, "\(added.stderr)")
+        let link = try #require(added.stdout.split(separator: "\n").first { $0.contains("/console/enrol/") })
+        #expect(link.hasPrefix(served.baseURL))
+        people.append(["role": .string(role), "email": .string(email), "link": .string(String(link))])
+      }
+      let plan: JSONValue = [
+        "base_url": .string(served.baseURL), "screenshots": .string(Self.consoleScreenshots.path),
+        "people": .array(people), "statement": .string(statement.path), "connector": .string(bank.code),
+        "day": .string(day.description), "open_code": .string(invoices["open"]!.code),
+        "expected_kinds": ["amount_mismatch", "missing_in_bank", "amount_mismatch_in_statement", "missing_in_feepay"],
+      ]
+      let script = TestEnvironment.packageRoot.appendingPathComponent("Tests/Browser/console.py")
+      let (status, output) = try runProgram(
+        ["sh", "-c", "python3 \"$0\" 2>&1", script.path], stdin: Array(plan.jsonText.utf8))
+      #expect(status == 0, "\(output)")
+      // The remittance the browser downloaded: every fee collected that day, as the ledger
+      // and the invoices (counted here, independently of the console) say.
+      let downloaded = try String(
+        contentsOf: Self.consoleScreenshots.appendingPathComponent("remittance-\(day).csv"), encoding: .utf8)
+      let total = try #require(downloaded.split(separator: "\r\n").last { $0.contains(",TOTAL,") })
+      let paid = ["matched", "unsettled", "differs", "open"].reduce(Int64(0)) { $0 + invoices[$1]!.total }
+      #expect(total == "\(day),TOTAL,,\(paid)")
+      let open = try await world.scalar(
+        "SELECT count(*)::int FROM payment_exceptions WHERE business_date = \(day.description)::date AND status = 'open'"
+      )
+      #expect(open == 0)
     }
   }
 }
