@@ -153,6 +153,13 @@ import Testing
       let total = try #require(downloaded.split(separator: "\r\n").last { $0.contains(",TOTAL,") })
       let paid = ["matched", "unsettled", "differs", "open"].reduce(Int64(0)) { $0 + invoices[$1]!.total }
       #expect(total == "\(day),TOTAL,,\(paid)")
+      let movement = try await world.scalar(
+        """
+        SELECT coalesce(sum(p.credit - p.debit), 0)::int FROM ledger_postings p
+        JOIN ledger_journals j ON j.id = p.journal_id
+        WHERE p.account_code LIKE 'fees_payable:%' AND j.business_date = \(day.description)::date
+        """)
+      #expect(total == "\(day),TOTAL,,\(movement)", "the remittance is the day's fees_payable movement")
       let open = try await world.scalar(
         "SELECT count(*)::int FROM payment_exceptions WHERE business_date = \(day.description)::date AND status = 'open'"
       )
