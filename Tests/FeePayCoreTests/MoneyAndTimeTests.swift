@@ -107,3 +107,36 @@ import Testing
     #expect("Đặng Thị Ánh".asciiFolded == "Dang Thi Anh")
   }
 }
+
+@Suite(.timeLimit(.minutes(5))) struct VietnamLocalTimeTests {
+  @Test(arguments: [
+    ("2026-12-03T14:30", "2026-12-03T07:30:00Z"),
+    ("2026-12-03T00:00:59", "2026-12-02T17:00:59Z"),
+    ("2024-02-29T23:59", "2024-02-29T16:59:00Z"),
+  ])
+  func parsesAFieldAsVietnamTime(_ text: String, _ utc: String) throws {
+    let date = try #require(VietnamLocalTime.parse(text))
+    #expect(Timestamp.format(date) == utc)
+  }
+
+  @Test(arguments: [
+    "2026-12-03", "2026-12-03T24:00", "2026-12-03T12:60", "2026-12-03T+1:00", "2026-02-30T10:00", "2026-12-03T10",
+    "2026-12-03T10:00:61", "2026-12-03 10:00", "",
+  ])
+  func refusesWhatIsNotOne(_ text: String) {
+    #expect(VietnamLocalTime.parse(text) == nil)
+  }
+
+  @Test func formatsToTheMinuteAndRoundTrips() throws {
+    let date = try #require(Timestamp.parse("2026-12-31T17:05:42Z"))
+    #expect(VietnamLocalTime.format(date) == "2027-01-01T00:05")
+    #expect(VietnamLocalTime.parse(VietnamLocalTime.format(date)) == Timestamp.parse("2026-12-31T17:05:00Z"))
+  }
+
+  @Test func daysBetweenBusinessDates() throws {
+    let a = try #require(BusinessDate("2024-02-28"))
+    #expect(a.days(to: try #require(BusinessDate("2024-03-01"))) == 2)
+    #expect(a.days(to: try #require(BusinessDate("2025-02-28"))) == 366)
+    #expect(try #require(BusinessDate("2026-12-03")).firstOfMonth == BusinessDate("2026-12-01"))
+  }
+}

@@ -74,3 +74,37 @@ import Testing
     #expect(ReceiptNumbering.format(1_234_567) == "1234567")
   }
 }
+
+@Suite(.timeLimit(.minutes(5))) struct ReceiptCorrectionTests {
+  @Test func aCorrectionIsTrimmedAndNormalised() throws {
+    let decomposed = "Nguye\u{0302}\u{0303}n Thi\u{0323} Ha\u{0300}"
+    let c = try ReceiptCorrection.check(
+      reason: "  Sai tên  ", payerName: " \(decomposed) ", payerIDNumber: "079123456789"
+    )
+    .get()
+    #expect(c.reason == "Sai tên")
+    #expect(Array(c.payerName.utf8) == Array("Nguyễn Thị Hà".utf8))
+    #expect(c.payerIDNumber == "079123456789")
+  }
+
+  @Test(
+    arguments: [
+      (nil, "Hà", nil, [ReceiptCorrection.Refusal.reason]),
+      (" ", "Hà", nil, [.reason]),
+      (String(repeating: "x", count: 501), "Hà", nil, [.reason]),
+      ("Sai tên", "", nil, [.payerName]),
+      ("Sai tên", "Hà\u{7}", nil, [.payerName]),
+      ("Sai tên", String(repeating: "a", count: 201), nil, [.payerName]),
+      ("Sai tên", "Hà", "", [.payerIDNumber]),
+      ("Sai tên", "Hà", "079-123", [.payerIDNumber]),
+      ("Sai tên", "Hà", String(repeating: "1", count: 21), [.payerIDNumber]),
+      (nil, nil, "số", [.reason, .payerName, .payerIDNumber]),
+    ] as [(String?, String?, String?, [ReceiptCorrection.Refusal])])
+  func everyRefusedPartIsNamed(
+    _ reason: String?, _ name: String?, _ id: String?, _ refused: [ReceiptCorrection.Refusal]
+  ) {
+    #expect(throws: ReceiptCorrection.Refusals(parts: refused)) {
+      try ReceiptCorrection.check(reason: reason, payerName: name, payerIDNumber: id).get()
+    }
+  }
+}

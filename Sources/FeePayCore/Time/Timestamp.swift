@@ -158,6 +158,15 @@ public struct BusinessDate: Sendable, Hashable, Comparable, Codable, CustomStrin
     "\(Timestamp.pad(year, 4))-\(Timestamp.pad(month, 2))-\(Timestamp.pad(day, 2))"
   }
 
+  /// The number of days from this day to `other` (negative when `other` is earlier).
+  public func days(to other: BusinessDate) -> Int {
+    Timestamp.daysFromCivil(year: other.year, month: other.month, day: other.day)
+      - Timestamp.daysFromCivil(year: year, month: month, day: day)
+  }
+
+  /// The first day of this day's month.
+  public var firstOfMonth: BusinessDate { BusinessDate(year: year, month: month, day: 1)! }
+
   public static func < (a: BusinessDate, b: BusinessDate) -> Bool {
     (a.year, a.month, a.day) < (b.year, b.month, b.day)
   }
@@ -174,5 +183,29 @@ public struct BusinessDate: Sendable, Hashable, Comparable, Codable, CustomStrin
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(description)
+  }
+}
+
+/// A wall-clock moment in Asia/Ho_Chi_Minh as an HTML `datetime-local` field writes it:
+/// `YYYY-MM-DDTHH:MM`, optionally with `:SS`. Vietnam keeps UTC+7 all year.
+public enum VietnamLocalTime {
+  public static func parse(_ text: String) -> Date? {
+    let halves = text.split(separator: "T", omittingEmptySubsequences: false)
+    guard halves.count == 2, let day = BusinessDate(String(halves[0])) else { return nil }
+    let clock = halves[1].split(separator: ":", omittingEmptySubsequences: false)
+    guard (2...3).contains(clock.count),
+      clock.allSatisfy({ $0.count == 2 && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+      let h = Int(clock[0]), let m = Int(clock[1]), (0...23).contains(h), (0...59).contains(m)
+    else { return nil }
+    let s = clock.count == 3 ? Int(clock[2]) : 0
+    guard let s, (0...59).contains(s) else { return nil }
+    return day.start.addingTimeInterval(Double(h * 3600 + m * 60 + s))
+  }
+
+  /// `date` written for a `datetime-local` field, to the minute.
+  public static func format(_ date: Date) -> String {
+    let day = BusinessDate(containing: date)
+    let seconds = Int(date.timeIntervalSince(day.start).rounded(.down))
+    return "\(day)T\(Timestamp.pad(seconds / 3600, 2)):\(Timestamp.pad(seconds % 3600 / 60, 2))"
   }
 }

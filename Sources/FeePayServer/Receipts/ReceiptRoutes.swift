@@ -78,25 +78,23 @@ struct ReceiptRoutes: Sendable {
     let principal = try context.principal
     let id = try context.parameters.require("id")
     let body = try JSONValue.parse(try await request.jsonBody(limit: context.maxUploadSize))
-    var errors: [FieldError] = []
-    let reason = body["reason"]?.stringValue?.nfc.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-    if reason.isEmpty || reason.count > 500 {
-      errors.append(FieldError(pointer: "/reason", "is required (1-500 characters)"))
-    }
-    let name = body["payer"]?["name"]?.stringValue?.nfc.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-    if name.isEmpty || name.count > 200 || name.containsControlCharacters {
-      errors.append(FieldError(pointer: "/payer/name", "is required (1-200 characters)"))
-    }
-    let idNumber = body["payer"]?["id_number"]?.stringValue
-    if let idNumber,
-      !(1...20).contains(idNumber.utf8.count)
-        || !idNumber.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) })
+    let correction: ReceiptCorrection
+    switch ReceiptCorrection.check(
+      reason: body["reason"]?.stringValue, payerName: body["payer"]?["name"]?.stringValue,
+      payerIDNumber: body["payer"]?["id_number"]?.stringValue)
     {
-      errors.append(FieldError(pointer: "/payer/id_number", "must be 1-20 letters or digits"))
+    case .success(let c): correction = c
+    case .failure(let refused):
+      throw FeePayError.validation(
+        refused.parts.map {
+          switch $0 {
+          case .reason: FieldError(pointer: "/reason", "is required (1-500 characters)")
+          case .payerName: FieldError(pointer: "/payer/name", "is required (1-200 characters)")
+          case .payerIDNumber: FieldError(pointer: "/payer/id_number", "must be 1-20 letters or digits")
+          }
+        })
     }
-    if !errors.isEmpty { throw FeePayError.validation(errors) }
-    let receipt = try await receipts.replace(
-      id: id, payerName: name, payerIDNumber: idNumber, reason: reason, actor: principal.actor, now: clock.now)
+    let receipt = try await receipts.replace(id: id, correction, actor: principal.actor, now: clock.now)
     return Response.json(Array(receipt.object.jsonText.utf8), status: .created)
   }
 

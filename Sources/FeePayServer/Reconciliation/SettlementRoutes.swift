@@ -118,32 +118,11 @@ struct SettlementRoutes: Sendable {
   func report(_ request: Request, _ context: AppRequestContext) async throws -> Response {
     let id = try context.parameters.require("id")
     guard try await settlements.summary(id: id) != nil else { throw FeePayError.notFound("settlement") }
-    var csv = "line_no,bank_txn_id,payment_code,amount,currency,category,payment_id,invoice_id,exception_id\r\n"
-    var after = 0
-    while true {
-      let rows = try await settlements.items(settlement: id, category: nil, afterLine: after, limit: 5000)
-      for r in rows {
-        csv +=
-          [
-            String(r.lineNo), r.bankTxnID, r.paymentCode ?? "", String(r.amount), r.currency, r.category,
-            r.paymentID ?? "", r.invoiceID ?? "", r.exceptionID ?? "",
-          ].map(Self.csvField).joined(separator: ",") + "\r\n"
-      }
-      guard let last = rows.last, rows.count == 5000 else { break }
-      after = last.lineNo
-    }
+    let csv = try await ReportCSV.statement(id, from: settlements)
     var headers = HTTPFields()
     headers[.contentType] = "text/csv; charset=utf-8"
     headers[.contentDisposition] = "attachment; filename=\"\(id).csv\""
     return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: csv)))
-  }
-
-  static func csvField(_ s: String) -> String {
-    // Quote what needs it, and defuse spreadsheet formulas.
-    var v = s
-    if let first = v.first, "=+-@".contains(first) { v = "'" + v }
-    return v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-      ? "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : v
   }
 
   func resolve(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -220,9 +199,7 @@ struct SettlementRoutes: Sendable {
     let rows = try await settlements.remittance(day)
     let total = try MoneyMath.sum(rows.map(\.amount))
     if p.get("format") == "csv" || request.headers[.accept]?.contains("text/csv") == true {
-      var csv = "business_date,agency_code,fee_code,amount\r\n"
-      for r in rows { csv += "\(day),\(Self.csvField(r.agencyCode)),\(Self.csvField(r.feeCode)),\(r.amount)\r\n" }
-      csv += "\(day),TOTAL,,\(total)\r\n"
+      let csv = try ReportCSV.remittance(day, rows)
       var headers = HTTPFields()
       headers[.contentType] = "text/csv; charset=utf-8"
       return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: csv)))

@@ -300,6 +300,39 @@ public struct OverviewStore: Sendable {
     }
   }
 
+  // MARK: Reports
+
+  /// What an agency collected under a procedure and fee code: the invoices paid in a period
+  /// and the amount of their lines with that fee code.
+  public struct CollectionRow: Sendable {
+    public var agency: String
+    public var procedure: String
+    public var feeCode: String
+    public var invoices: Int
+    public var amount: Int64
+  }
+
+  /// Invoices paid from `from` to `to` (Vietnamese calendar days, inclusive) by agency,
+  /// procedure and fee code, of `agencies` only unless it is empty. An invoice refunded later
+  /// still counts here: it was collected; the refund is its own movement in the ledger.
+  public func collections(from: BusinessDate, to: BusinessDate, agencies: Set<String>) async throws
+    -> [CollectionRow]
+  {
+    let end = to.start.addingTimeInterval(86_400)
+    return try await database.query(
+      """
+      SELECT i.agency_code, i.procedure_code, l.fee_code, count(DISTINCT i.id)::int, sum(l.amount)::bigint
+      FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
+      WHERE i.paid_at >= \(from.start) AND i.paid_at < \(end)
+        AND (\(agencies.isEmpty) OR i.agency_code = ANY(\(agencies.sorted())))
+      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+      """
+    ).map {
+      let (agency, procedure, fee, count, amount) = try $0.decode((String, String, String, Int, Int64).self)
+      return CollectionRow(agency: agency, procedure: procedure, feeCode: fee, invoices: count, amount: amount)
+    }
+  }
+
   // MARK: Statements
 
   public struct Statement: Sendable {

@@ -335,13 +335,60 @@ public struct ReceiptStore: Sendable {
       ? (true, receipt, nil) : (false, receipt, "replaced by \(receipt.replacedBy ?? "a newer receipt")")
   }
 
+  // MARK: Searching
+
+  /// A receipt as the console lists it.
+  public struct Found: Sendable {
+    public var id: String
+    public var agencyCode: String
+    public var templateSymbol: String
+    public var series: String
+    public var number: String
+    public var issuedAt: Date
+    public var totalAmount: Int64
+    public var status: String
+    public var dossier: String
+    public var payerName: String
+    public var lookupCode: String
+  }
+
+  /// Receipts whose number (`0000012`, or `12`), lookup code, dossier or payer's name (a
+  /// case-insensitive prefix) is `text`, newest first, of `agencies` only unless it is empty;
+  /// `before` is the last id seen. One query; each way in is an index.
+  public func search(_ text: String, agencies: Set<String>, before: String?, limit: Int = 50) async throws -> (
+    [Found], hasMore: Bool
+  ) {
+    let term = text.trimmingCharacters(in: .whitespaces)
+    let number = term.count <= 9 ? Int(term) : nil
+    let prefix =
+      term.nfc.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+      .replacingOccurrences(of: "_", with: "\\_") + "%"
+    let rows = try await database.query(
+      """
+      SELECT r.id, r.agency_code, r.template_symbol, r.series, r.number, r.issued_at, r.total_amount, r.status,
+             i.dossier_code, i.payer_name, r.lookup_code
+      FROM receipts r JOIN invoices i ON i.id = r.invoice_id
+      WHERE (r.number = \(number) OR r.lookup_code = \(term) OR i.dossier_code = \(term)
+             OR (length(\(term)) >= 2 AND lower(i.payer_name COLLATE "und-x-icu") LIKE \(prefix)))
+        AND (\(agencies.isEmpty) OR r.agency_code = ANY(\(agencies.sorted())))
+        AND (\(before)::text IS NULL OR r.id < \(before))
+      ORDER BY r.id DESC LIMIT \(limit + 1)
+      """)
+    let found = try rows.prefix(limit).map {
+      let (id, agency, template, series, number, at, total, status, dossier, payer, lookup) = try $0.decode(
+        (String, String, String, String, Int, Date, Int64, String, String, String, String).self)
+      return Found(
+        id: id, agencyCode: agency, templateSymbol: template, series: series, number: ReceiptNumbering.format(number),
+        issuedAt: at, totalAmount: total, status: status, dossier: dossier, payerName: payer, lookupCode: lookup)
+    }
+    return (found, rows.count > limit)
+  }
+
   // MARK: Replacing
 
   /// Replaces a wrong receipt: a new number for the corrected content, a reference to the
   /// old receipt, the old one marked replaced; both kept.
-  public func replace(
-    id: String, payerName: String, payerIDNumber: String?, reason: String, actor: String, now: Date
-  ) async throws -> Receipt {
+  public func replace(id: String, _ correction: ReceiptCorrection, actor: String, now: Date) async throws -> Receipt {
     try await database.transaction { c in
       let rows = try await c.query(
         """
@@ -358,8 +405,8 @@ public struct ReceiptStore: Sendable {
         throw FeePayError(.conflict, "Receipt \(id) was already replaced; replace its replacement instead.")
       }
       var pending = try Self.decodePending(row)
-      pending.invoice.payer.name = payerName
-      pending.invoice.payer.idNumber = payerIDNumber
+      pending.invoice.payer.name = correction.payerName
+      pending.invoice.payer.idNumber = correction.payerIDNumber
       let lookup = ReceiptDraft.makeLookupCode()
       let draft = ReceiptDraft(
         id: ids.make(.receipt), invoice: pending.invoice, agency: pending.agency, payment: pending.payment,
@@ -371,7 +418,7 @@ public struct ReceiptStore: Sendable {
       try await c.query("UPDATE invoices SET receipt_id = \(draft.id) WHERE id = \(pending.invoice.id)", logger: logger)
       try await AuditLog.append(
         on: c, logger: logger, at: now, actor: actor, action: "receipt.replace", subject: id,
-        summary: ["replacement": .string(draft.id), "reason": .string(reason)])
+        summary: ["replacement": .string(draft.id), "reason": .string(correction.reason)])
       return issued[0]
     }
   }
@@ -417,6 +464,11 @@ public struct ReceiptStore: Sendable {
 
   /// Receipts issued from `from` to `to` (Vietnamese calendar days, inclusive).
   public func usage(from: BusinessDate, to: BusinessDate, agency: String?) async throws -> [UsageRow] {
+    try await usage(from: from, to: to, agencies: agency.map { [$0] } ?? [])
+  }
+
+  /// The same for `agencies` only, unless it is empty.
+  public func usage(from: BusinessDate, to: BusinessDate, agencies: Set<String>) async throws -> [UsageRow] {
     let end = Date(timeIntervalSince1970: to.start.timeIntervalSince1970 + 86_400)
     let rows = try await database.query(
       """
@@ -424,7 +476,8 @@ public struct ReceiptStore: Sendable {
              count(*) FILTER (WHERE status = 'replaced')::int,
              coalesce(sum(total_amount) FILTER (WHERE status = 'issued'), 0)::bigint
       FROM receipts
-      WHERE issued_at >= \(from.start) AND issued_at < \(end) AND (\(agency)::text IS NULL OR agency_code = \(agency))
+      WHERE issued_at >= \(from.start) AND issued_at < \(end)
+        AND (\(agencies.isEmpty) OR agency_code = ANY(\(agencies.sorted())))
       GROUP BY agency_code, template_symbol, series ORDER BY agency_code, template_symbol, series
       """)
     return try rows.map {

@@ -375,23 +375,38 @@ public struct SettlementStore: Sendable {
   /// A remittance row: what an agency collected under a fee code on a day, owed to the
   /// State Treasury (the movement of its `fees_payable` account that day).
   public struct RemittanceRow: Sendable {
+    public var businessDate: BusinessDate
     public var agencyCode: String
     public var feeCode: String
     public var amount: Int64
-
+    /// Whether the day is closed: until then the figures may still move.
+    public var closed: Bool
   }
 
+  /// One day's remittance, every agency.
   public func remittance(_ day: BusinessDate) async throws -> [RemittanceRow] {
+    try await remittance(from: day, to: day, agencies: [])
+  }
+
+  /// The remittance of each day from `from` to `to` (inclusive) per agency and fee code, of
+  /// `agencies` only unless it is empty. One query over the journals of those days.
+  public func remittance(from: BusinessDate, to: BusinessDate, agencies: Set<String>) async throws -> [RemittanceRow] {
     try await database.query(
       """
-      SELECT split_part(p.account_code, ':', 2), split_part(p.account_code, ':', 3), sum(p.credit - p.debit)::bigint
+      SELECT j.business_date::text, split_part(p.account_code, ':', 2), split_part(p.account_code, ':', 3),
+             sum(p.credit - p.debit)::bigint, bool_or(d.closed_at IS NOT NULL)
       FROM ledger_postings p JOIN ledger_journals j ON j.id = p.journal_id
-      WHERE p.account_code LIKE 'fees_payable:%' AND j.business_date = \(day.description)::date
-      GROUP BY 1, 2 ORDER BY 1, 2
+      LEFT JOIN business_days d ON d.business_date = j.business_date
+      WHERE p.account_code LIKE 'fees_payable:%'
+        AND j.business_date BETWEEN \(from.description)::date AND \(to.description)::date
+        AND (\(agencies.isEmpty) OR split_part(p.account_code, ':', 2) = ANY(\(agencies.sorted())))
+      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
       """
     ).map {
-      let (agency, fee, amount) = try $0.decode((String, String, Int64).self)
-      return RemittanceRow(agencyCode: agency, feeCode: fee, amount: amount)
+      let (day, agency, fee, amount, closed) = try $0.decode((String, String, String, Int64, Bool).self)
+      return RemittanceRow(
+        businessDate: try .stored(day, column: "ledger_journals.business_date"), agencyCode: agency, feeCode: fee,
+        amount: amount, closed: closed)
     }
   }
 }
