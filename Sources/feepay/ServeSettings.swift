@@ -160,9 +160,9 @@ enum ServeSettings {
       meaning:
         "the `Strict-Transport-Security` header of console pages, e.g. `max-age=31536000` (default none: set it where the console is served over HTTPS, which its `Secure` session cookie needs anywhere but loopback)"
     ) { text, c in
-      guard text.hasPrefix("max-age="), Int(text.dropFirst(8).prefix { $0.isNumber }) != nil else {
-        return "must start with max-age=SECONDS"
-      }
+      guard text.hasPrefix("max-age="), Int(text.dropFirst(8).prefix { $0.isNumber }) != nil,
+        text.allSatisfy({ $0.isASCII && !$0.isNewline && $0 != "\t" && $0.asciiValue! >= 0x20 })
+      else { return "must start with max-age=SECONDS (printable ASCII on one line)" }
       c.app.strictTransportSecurity = text
       return nil
     },

@@ -30,11 +30,17 @@ struct StaffCommand: AsyncParsableCommand {
     @Option(help: "accountant, auditor or admin.") var role: String
     @Option(help: "Only these agencies' money (codes, comma-separated); default every agency.") var agencies: String?
 
-    func validate() throws {
-      guard let role = Role(rawValue: role), StaffMember.roles.contains(role) else {
-        throw ValidationError("--role must be accountant, auditor or admin")
+    /// The role asked for, or the refusal that names the three a person may have.
+    var staffRole: Role {
+      get throws {
+        guard let role = Role(rawValue: role), StaffMember.roles.contains(role) else {
+          throw ValidationError("--role must be accountant, auditor or admin")
+        }
+        return role
       }
     }
+
+    func validate() throws { _ = try staffRole }
 
     func run() async throws {
       let runtime = Runtime(logger: commandLogger())
@@ -43,7 +49,7 @@ struct StaffCommand: AsyncParsableCommand {
           .filter { !$0.isEmpty }
         let (member, enrolment) = try await runtime.withDatabase { database in
           try await StaffCommand.store(database, runtime).add(
-            email: email, name: name, role: Role(rawValue: role) ?? .auditor, agencies: codes, actor: operatorActor,
+            email: email, name: name, role: try staffRole, agencies: codes, actor: operatorActor,
             now: runtime.clock.now)
         }
         note(

@@ -159,6 +159,20 @@ import Testing
     #expect(both.status != 0)
     let role = try Self.run(["key", "create", "--role", "accountant"], environment: env)
     #expect(role.status == 0)
+
+    // People: a role a person cannot have is refused by name and adds nobody.
+    let email = "cli.\(UInt32.random(in: 0...UInt32.max))@stp.gov.vn"
+    let portalRole = try Self.run(
+      ["staff", "add", "--email", email, "--name", "Trần Văn Bình", "--role", "portal"], environment: env)
+    #expect(portalRole.status != 0)
+    #expect(portalRole.stderr.contains("--role must be accountant, auditor or admin"), "\(portalRole.stderr)")
+    #expect(!(try Self.run(["staff", "list"], environment: env).stdout.contains(email)))
+    let added = try Self.run(
+      ["staff", "add", "--email", email, "--name", "Trần Văn Bình", "--role", "auditor"], environment: env)
+    #expect(added.status == 0, "\(added.stderr)")
+    #expect(added.stdout.contains("/console/enrol/"))
+    let people = try Self.run(["staff", "list"], environment: env).stdout
+    #expect(people.split(separator: "\n").contains { $0.contains(email) && $0.contains("auditor") }, "\(people)")
     let list = try Self.run(["key", "list"], environment: env)
     #expect(list.stdout.contains(String(secret.prefix(12))))
     #expect(!list.stdout.contains(secret))
