@@ -606,7 +606,98 @@ def run(pg, generator, scratch):
                                  "ratio": baseline_seconds / service_seconds, "p50_ms": None, "p99_ms": None,
                                  "errors": unaccounted, "rss_mb": None, "baseline_seconds": baseline_seconds,
                                  "settlement": settlement, "summary": summary, "baseline_categories": baseline})
+    with stage(f"console: the {STATEMENT_LINES}-line statement's summary page"):
+        results["scenarios"].append(console_summary(pg, settlement))
     return results
+
+
+def totp(secret, at):
+    """RFC 6238's code (SHA-1, 6 digits, 30 s) for a base32 secret, as an authenticator app computes it."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, int(at // 30).to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = digest[-1] & 15
+    return f"{(int.from_bytes(digest[offset:offset + 4], 'big') & 0x7fffffff) % 1000000:06d}"
+
+
+def console_summary(pg, settlement):
+    """The console's page of the statement just reconciled (its summary by category and its first
+    50 lines), opened 20 times by a signed-in accountant, against PostgreSQL running the page's
+    queries itself (psql with \\timing, in one session). The issue's claim: under a second."""
+    import urllib.error, urllib.parse, urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+
+    def call(method, url, form=None, cookie=None):
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        request = urllib.request.Request(url, data=data, method=method)
+        if cookie:
+            request.add_header("Cookie", cookie)
+        try:
+            with opener.open(request, timeout=60) as r:
+                return r.status, r.headers, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read().decode(errors="replace")
+
+    service = Service(pg, "feepay", {"FEEPAY_CONSOLE_BCRYPT_COST": "10"})
+    try:
+        email = f"bench.{random.randrange(1 << 30)}@stp.gov.vn"
+        out = feepay(["staff", "add", "--email", email, "--name", "Người Đo Hiệu Năng", "--role", "accountant"],
+                     pg, "feepay", env={"FEEPAY_PUBLIC_URL": service.url})
+        link = next((w for w in out.split() if "/console/enrol/" in w), None)
+        if not link:
+            fail(f"feepay staff add printed no enrolment link:\n{out}")
+        status, _, page = call("GET", link)
+        secret = re.search(r'id="totp-secret">([^<]+)<', page)
+        action = re.search(r'<form method="post" action="([^"]+)"', page)
+        if status != 200 or not secret or not action:
+            fail(f"the enrolment page did not open ({status})")
+        secret = secret.group(1).replace(" ", "")
+        password = "Sổ thu phí tháng Chạp 2026"
+        status, _, _ = call("POST", service.url + action.group(1).replace("&amp;", "&"),
+                            {"password": password, "password_again": password, "code": totp(secret, time.time() - 30)})
+        if status != 303:
+            fail(f"enrolling answered {status}")
+        status, headers, _ = call("POST", service.url + "/console/sign-in",
+                                  {"email": email, "password": password, "code": totp(secret, time.time())})
+        cookie = next((c.split(";")[0] for c in headers.get_all("Set-Cookie") or []
+                       if c.startswith("__Host-feepay_session=")), None)
+        if status != 303 or not cookie:
+            fail(f"signing in answered {status} without a session")
+        times, errors = [], 0
+        for _ in range(20):
+            start = time.monotonic()
+            status, _, page = call("GET", f"{service.url}/console/statements/{settlement}", cookie=cookie)
+            times.append((time.monotonic() - start) * 1000)
+            if status != 200 or "Khớp" not in page:
+                errors += 1
+    finally:
+        service.stop()
+    # The same reads in PostgreSQL: the statement's row, its categories, its first 51 lines.
+    queries = (f"SELECT connector_code, business_date, format, line_count, total_amount FROM settlements "
+               f"WHERE id = '{settlement}';"
+               f"SELECT category, count(*), coalesce(sum(amount), 0) FROM settlement_lines "
+               f"WHERE settlement_id = '{settlement}' GROUP BY category UNION ALL "
+               f"SELECT 'missing_in_bank', count(*), coalesce(sum(amount), 0) FROM payment_exceptions "
+               f"WHERE settlement_id = '{settlement}' AND kind = 'missing_in_bank';"
+               f"SELECT * FROM settlement_lines WHERE settlement_id = '{settlement}' AND line_no > 0 "
+               f"ORDER BY line_no LIMIT 51;")
+    timing = sh([f"{pg.bin}/psql", "-X", "-q", "-A", "-t", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "feepay",
+                 "-d", "feepay", "-o", "/dev/null"], input="\\timing on\n" + (queries + "\n") * 20).stdout
+    per_query = [float(m) for m in re.findall(r"Time: ([0-9.]+) ms", timing)]
+    baseline = [sum(per_query[i:i + 3]) for i in range(0, len(per_query) - 2, 3)]
+    p50, base50 = sorted(times)[len(times) // 2], sorted(baseline)[len(baseline) // 2] if baseline else None
+    print("console summary:", json.dumps({"p50_ms": p50, "max_ms": max(times), "postgres_p50_ms": base50}),
+          flush=True)
+    if max(times) >= 1000:
+        fail(f"the {STATEMENT_LINES}-line statement's summary page took {max(times):.0f} ms (the claim is under 1 s)")
+    return {"name": f"GET /console/statements/{{id}}, {STATEMENT_LINES} lines", "requests": len(times),
+            "seconds": sum(times) / 1000, "rps": len(times) / (sum(times) / 1000), "p50_ms": p50,
+            "p99_ms": max(times), "errors": errors, "rss_mb": None, "limit_tps": 1000 / base50 if base50 else None,
+            "limit_errors": 0, "ratio": base50 / p50 if base50 else None, "postgres_p50_ms": base50}
 
 
 def micro(quick):
