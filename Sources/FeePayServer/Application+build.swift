@@ -174,6 +174,9 @@ func addConsole(_ c: AppComponents, to router: Router<AppRequestContext>) {
     overview: c.overview, settlements: c.settlements, staff: c.staff, provisioning: c.provisioning,
     connectors: c.connectors, clock: c.clock, maxStatementBytes: c.configuration.maxStatementBytes
   ).add(to: signedIn)
+  ConsoleRecords(
+    settlements: c.settlements, overview: c.overview, receipts: c.receipts, ledger: c.ledger, clock: c.clock
+  ).add(to: signedIn)
 }
 
 /// Builds the FeePay HTTP application: the router (``buildRouter(_:)``) and the services it

@@ -15,7 +15,12 @@ raise. It:
 * checks that the auditor sees exceptions without a form and reads the audit log, which
   names the accountant;
 * closes the day, downloads its remittance file (saved to the screenshots folder, where the
-  Swift test reads its total), and signs out: the old session cookie no longer opens a page.
+  Swift test reads its total);
+* shows each report (remittance, receipt usage, collections) for this month, whose total is
+  the total of its CSV; finds a receipt by its lookup code, checks its signature and replaces
+  it through the form (the Swift test checks the database); the auditor opens the ledger,
+  which balances, and an account's entries;
+* signs out: the old session cookie no longer opens a page.
 
 Every page is checked with axe-core (no serious or critical WCAG 2.1 AA violation), for
 Content Security Policy violations, and for sideways scrolling at 360 px; screenshots of
@@ -53,8 +58,11 @@ def look(driver, name, phone=True):
         driver.set_window_size(360, 800)
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                {"width": 360, "height": 800, "deviceScaleFactor": 1, "mobile": True})
-        widths = driver.execute_script(
-            "return [document.documentElement.scrollWidth, window.innerWidth]")
+        # Measured once the page has laid itself out at the new width (two animation frames).
+        widths = driver.execute_async_script(
+            "var done = arguments[arguments.length - 1];"
+            "requestAnimationFrame(function () { requestAnimationFrame(function () {"
+            " done([document.documentElement.scrollWidth, window.innerWidth]); }); });")
         if widths[0] > widths[1]:
             fail(f"{name}: at 360 px the page scrolls sideways ({widths[0]} > {widths[1]} px)")
         driver.save_screenshot(os.path.join(shots, f"{name}-360.png"))
@@ -221,6 +229,70 @@ def close_day(driver):
         fail(f"remittance: no TOTAL line in {csv[:200]!r}")
 
 
+def reports(driver):
+    """Each report over this month: a table, a total, and its CSV with the same TOTAL."""
+    for report in ("remittance", "usage", "collections"):
+        driver.get(base + "/console/reports")
+        Select(driver.find_element(By.ID, "r-report")).select_by_value(report)
+        driver.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+        if not wait_for(driver, lambda d: d.find_elements(By.ID, "report-total"), f"the {report} report"):
+            continue
+        shown = driver.find_element(By.ID, "report-total").text
+        if not driver.find_elements(By.CSS_SELECTOR, "#report tbody tr"):
+            fail(f"report {report}: no rows for this month although money was collected")
+        href = driver.find_element(By.ID, "report-csv").get_attribute("href")
+        csv = driver.execute_async_script(
+            "var done = arguments[arguments.length - 1];"
+            "fetch(arguments[0], {credentials: 'same-origin'}).then(function (r) { return r.text(); })"
+            ".then(done, function (e) { done('ERROR ' + e); });", href)
+        total = [line for line in csv.split("\r\n") if line.startswith("TOTAL,")]
+        digits = re.sub(r"[^0-9]", "", shown)
+        if not total or total[0].rstrip(",").split(",")[-1] != digits:
+            fail(f"report {report}: the page's total {shown!r} is not the CSV's {total!r}")
+        look(driver, f"report-{report}")
+
+
+def replace_receipt(driver):
+    """Finds the receipt by its lookup code, checks its signature, and replaces it by the form."""
+    driver.get(base + "/console/receipts")
+    driver.find_element(By.ID, "q").send_keys(plan["receipt_lookup"])
+    driver.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+    links = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#receipts tbody a"), "the receipt found")
+    if not links:
+        return
+    look(driver, "receipts")
+    links[0].click()
+    verdict = wait_for(driver, lambda d: d.find_elements(By.ID, "verdict"), "the receipt's page")
+    if verdict and "hợp lệ" not in verdict[0].text:
+        fail(f"receipt: the signature check says {verdict[0].text!r}")
+    look(driver, "receipt")
+    name = driver.find_element(By.ID, "payer-name")
+    name.clear()
+    name.send_keys("Nguyễn Thị Thu Hà")
+    driver.find_element(By.ID, "reason").send_keys("Người nộp báo sai họ tên")
+    submit_confirmed(driver, driver.find_element(By.ID, "replace"))
+    notice = wait_for(driver, lambda d: d.find_elements(By.ID, "notice"), "the replacement's page")
+    if notice and "Nguyễn Thị Thu Hà" not in driver.find_element(By.ID, "receipt-payer").text:
+        fail("receipt: the replacement does not carry the corrected name")
+    look(driver, "receipt-replaced")
+
+
+def ledger(driver):
+    driver.get(base + "/console/ledger")
+    balanced = driver.find_elements(By.ID, "ledger-balanced")
+    if not balanced or "✓" not in balanced[0].text:
+        fail("ledger: the page does not show debits equal to credits")
+    look(driver, "ledger")
+    accounts = driver.find_elements(By.CSS_SELECTOR, "#balances tbody a")
+    if not accounts:
+        fail("ledger: no account")
+        return
+    accounts[0].click()
+    if not wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#entries tbody tr"), "an account's entries"):
+        return
+    look(driver, "ledger-entries")
+
+
 def sign_out(driver, session):
     driver.find_element(By.ID, "sign-out").click()
     wait_for(driver, lambda d: "/console/sign-in" in d.current_url, "the sign-in page after signing out")
@@ -251,6 +323,9 @@ try:
     resolve_all(accountant)
     auditor_reads(auditor, people["accountant"]["email"])
     close_day(accountant)
+    reports(accountant)
+    replace_receipt(accountant)
+    ledger(auditor)
     accountant.get(base + "/console/days?lang=en")
     if "Business days" not in text(accountant) and "days" not in text(accountant).lower():
         fail("lang=en: the days page is not in English")

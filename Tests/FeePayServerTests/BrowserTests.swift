@@ -136,8 +136,17 @@ import Testing
         #expect(link.hasPrefix(served.baseURL))
         people.append(["role": .string(role), "email": .string(email), "link": .string(String(link))])
       }
+      // The matched payment's receipt, issued by the served process's worker (every second).
+      var lookup: String?
+      for _ in 0..<100 where lookup == nil {
+        lookup = try await world.database.query(
+          "SELECT lookup_code FROM receipts WHERE invoice_id = \(invoices["matched"]!.id) AND status = 'issued'"
+        ).first?.decode(String.self)
+        if lookup == nil { try await Task.sleep(for: .milliseconds(200)) }
+      }
       let plan: JSONValue = [
         "base_url": .string(served.baseURL), "screenshots": .string(Self.consoleScreenshots.path),
+        "receipt_lookup": .string(try #require(lookup, "no receipt was issued")),
         "people": .array(people), "statement": .string(statement.path), "connector": .string(bank.code),
         "day": .string(day.description), "open_code": .string(invoices["open"]!.code),
         "expected_kinds": ["amount_mismatch", "missing_in_bank", "amount_mismatch_in_statement", "missing_in_feepay"],
@@ -164,6 +173,12 @@ import Testing
         "SELECT count(*)::int FROM payment_exceptions WHERE business_date = \(day.description)::date AND status = 'open'"
       )
       #expect(open == 0)
+      // The receipt the browser replaced: one replacement, with the corrected name, audited.
+      let receipts = try await world.database.query(
+        "SELECT status, content->'payer'->>'name' FROM receipts WHERE invoice_id = \(invoices["matched"]!.id) ORDER BY id"
+      ).map { try $0.decode((String, String).self) }
+      #expect(receipts.map(\.0) == ["replaced", "issued"], "\(receipts)")
+      #expect(receipts.last?.1 == "Nguyễn Thị Thu Hà")
     }
   }
 }

@@ -291,6 +291,49 @@ import Testing
     }
   }
 
+  @Test func theScriptedUploadReportsEachStageAsTheServerReachesIt() async throws {
+    try await withFeePay(configure: {
+      Self.fast(&$0); $0.maxStatementBytes = 4096
+    }) { world, client in
+      let bank = try await TestBank.hmac(world)
+      let (_, code, total) = try await world.invoice(client)
+      try await bank.pay(client, paymentCode: code, amount: total, txn: "JS.1")
+      let (agent, _) = try await ConsoleAgent.signedIn(world, client, role: .accountant)
+      let token = try #require(try await agent.csrf())
+      let day = BusinessDate(containing: world.clock.now)
+      let query = "/console/statements?connector=\(bank.code)&business_date=\(day)&format=csv"
+      func send(_ body: [UInt8], token: String) async throws -> (TestResponse, [JSONValue]) {
+        let r = try await agent.send(
+          .post, query, body: body, type: "application/octet-stream", extra: ["X-CSRF-Token": token])
+        return (r, r.text.split(separator: "\n").compactMap { try? JSONValue.parse(Array($0.utf8)) })
+      }
+      var csv = StatementCSV()
+      csv.add("JS.1", code: code, amount: total, at: world.clock.now)
+      csv.add("JS.2", amount: 42_000, at: world.clock.now, memo: "khong ro")
+      let (r, events) = try await send(csv.bytes, token: token)
+      #expect(r.status == .ok)
+      #expect(r.headers[.contentType]?.hasPrefix("application/x-ndjson") == true)
+      #expect(events.map { $0["stage"]?.stringValue ?? "error" } == ["parse", "match", "done"], "\(r.text)")
+      #expect(events.first?["percent"]?.intValue == 100)
+      #expect(events.dropFirst().first?["lines"]?.intValue == 2)
+      let location = try #require(events.last?["location"]?.stringValue)
+      #expect(try await agent.get(location).text.contains("Thiếu ở FeePay"))
+      // A file that is not a statement: the stream ends with the reason, and nothing is imported.
+      let before = try await world.scalar("SELECT count(*)::int FROM settlements")
+      let (_, refused) = try await send(Array("not,a,statement\n1,2,3\n".utf8), token: token)
+      #expect(refused.last?["error"]?.stringValue?.contains("Tệp bị từ chối") == true, "\(refused)")
+      // Too large: refused before anything is read, with its own status.
+      let (big, tooLarge) = try await send(Array(repeating: UInt8(ascii: "x"), count: 80 * 1024), token: token)
+      #expect(big.status == .contentTooLarge)
+      #expect(tooLarge.last?["error"]?.stringValue == "Tệp quá lớn.")
+      // Another session's token is refused before the body is read.
+      let (other, _) = try await ConsoleAgent.signedIn(world, client, role: .accountant)
+      let (forged, _) = try await send(csv.bytes, token: try #require(try await other.csrf()))
+      #expect(forged.status == .forbidden)
+      #expect(try await world.scalar("SELECT count(*)::int FROM settlements") == before)
+    }
+  }
+
   /// An accountant's whole day through the pages: a statement with a line FeePay never
   /// heard of, the exception it raises applied to the invoice it pays, the day refused while
   /// that is open and closed once it is not, and the remittance file whose total is every
@@ -364,6 +407,162 @@ import Testing
       #expect(total == "\(day),TOTAL,,\(paidTotal + openTotal)")
       let audited = try await auditor.get("/console/audit?action=business_day.close")
       #expect(audited.text.contains("staff:accountant-"))
+    }
+  }
+
+  /// The last `TOTAL` line's amount of a report CSV.
+  func csvTotal(_ r: TestResponse) -> String? {
+    r.text.split(separator: "\r\n").last { $0.hasPrefix("TOTAL,") }.flatMap { $0.split(separator: ",").last }
+      .map(String.init)
+  }
+
+  @Test func reportsCoverAPeriodAndAgencyAndMatchTheirCSV() async throws {
+    // Reports sum a period over every row: this test has a database of its own.
+    try await withFeePay(isolated: true, configure: Self.fast) { world, client in
+      let bank = try await TestBank.hmac(world)
+      let (_, code, total) = try await world.invoice(client)
+      try await bank.pay(client, paymentCode: code, amount: total, txn: "REP.1")
+      #expect(try await world.receipts.issueBatch(now: world.clock.now) == 1)
+      let day = BusinessDate(containing: world.clock.now)
+      let (accountant, _) = try await ConsoleAgent.signedIn(world, client, role: .accountant)
+      let (elsewhere, _) = try await ConsoleAgent.signedIn(
+        world, client, role: .accountant, agencies: [world.otherAgency])
+      for report in ["remittance", "usage", "collections"] {
+        let query = "report=\(report)&from=\(day)&to=\(day)"
+        let page = try await accountant.get("/console/reports?\(query)")
+        #expect(page.status == .ok, "\(report): \(page.text.prefix(300))")
+        #expect(page.text.contains(world.agency))
+        #expect(page.text.contains(CitizenFormat.money(total)), "\(report)")
+        let csv = try await accountant.get("/console/reports.csv?\(query)")
+        #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
+        #expect(csvTotal(csv) == String(total), "\(report): \(csv.text)")
+        // Another agency's accountant sees none of it.
+        let theirs = try await elsewhere.get("/console/reports.csv?\(query)")
+        #expect(!theirs.text.contains(world.agency))
+        #expect(csvTotal(theirs) == "0")
+      }
+      let remittance = try await accountant.get("/console/reports.csv?report=remittance&from=\(day)&to=\(day)")
+      #expect(remittance.text.contains("\(day),\(world.agency),LPHT-01,\(total),false"), "the day is not closed yet")
+      #expect(try await accountant.get("/console/reports").text.contains("report-heading"), "this month by default")
+      // A period that is not one is refused with the reason, and nothing is read.
+      for bad in ["from=\(day)&to=2020-01-01", "from=yesterday", "from=2020-01-01&to=2021-06-01", "to=2026-02-30"] {
+        let r = try await accountant.get("/console/reports?report=usage&\(bad)")
+        #expect(r.status == .unprocessableContent, "\(bad)")
+        #expect(r.text.contains("366"), "\(bad)")
+        #expect(try await accountant.get("/console/reports.csv?report=usage&\(bad)").status == .unprocessableContent)
+      }
+      #expect(try await accountant.get("/console/reports.csv?report=everything").status == .unprocessableContent)
+    }
+  }
+
+  @Test func receiptsAreFoundVerifiedAndReplacedOnceThroughThePages() async throws {
+    try await withFeePay(configure: Self.fast) { world, client in
+      let bank = try await TestBank.hmac(world)
+      let dossier = "000.00.12.H29-\(UUID().uuidString.prefix(8))"
+      let created = try await client.createInvoice(
+        world.invoiceBody(dossier: dossier) { $0["payer"] = ["name": .string("Đặng Thị Bích \(world.agency)")] },
+        key: world.portalKey)
+      let invoice = try #require(created.json["id"]?.stringValue)
+      let code = try #require(created.json["payment_code"]?.stringValue)
+      let total = try #require(created.json["total_amount"]?.intValue)
+      try await bank.pay(client, paymentCode: code, amount: total)
+      _ = try await world.receipts.issueBatch(now: world.clock.now)
+      let receipt = try #require(try await world.receipts.receipt(invoiceID: invoice, portal: nil))
+      let number = try #require(receipt.content["number"]?.stringValue)
+      let lookup = try #require(receipt.content["lookup_code"]?.stringValue)
+      let (accountant, _) = try await ConsoleAgent.signedIn(world, client, role: .accountant)
+      let (auditor, _) = try await ConsoleAgent.signedIn(world, client, role: .auditor)
+      let (elsewhere, _) = try await ConsoleAgent.signedIn(
+        world, client, role: .accountant, agencies: [world.otherAgency])
+      // Found by number, lookup code, dossier and (without case, in Vietnamese) the payer's name.
+      for term in [number, String(Int(number)!), lookup, dossier, "đặng thị bích \(world.agency.lowercased())"] {
+        let found = try await accountant.get("/console/receipts?q=\(ConsoleAgent.escape(term))")
+        #expect(found.status == .ok)
+        #expect(found.text.contains("/console/receipts/\(receipt.id)"), "\(term)")
+        let theirs = try await elsewhere.get("/console/receipts?q=\(ConsoleAgent.escape(term))")
+        #expect(!theirs.text.contains(receipt.id), "\(term)")
+      }
+      #expect(!(try await accountant.get("/console/receipts?q=%25").text.contains(receipt.id)), "% is not a wildcard")
+      #expect(try await elsewhere.get("/console/receipts/\(receipt.id)").status == .notFound)
+      // The page shows the verdict; only a writer gets the replace form.
+      let page = try await accountant.get("/console/receipts/\(receipt.id)")
+      #expect(page.status == .ok)
+      #expect(page.text.contains("Chữ ký số hợp lệ"))
+      #expect(page.text.contains("/receipts/\(lookup)"))
+      #expect(page.text.contains("/console/receipts/\(receipt.id)/replace"))
+      let audited = try await auditor.get("/console/receipts/\(receipt.id)")
+      #expect(audited.status == .ok)
+      #expect(!audited.text.contains("/replace"), "an auditor gets no form")
+      let form = ["payer_name": "Đặng Thị Bích Ngọc", "reason": "Sai tên người nộp"]
+      #expect(try await auditor.post("/console/receipts/\(receipt.id)/replace", form).status == .forbidden)
+      #expect(try await elsewhere.post("/console/receipts/\(receipt.id)/replace", form).status == .notFound)
+      #expect(
+        try await accountant.post("/console/receipts/\(receipt.id)/replace", form, csrf: false).status == .forbidden)
+      for (bad, field) in [
+        (["payer_name": "Đặng Thị Bích Ngọc", "reason": "  "], "lý do"),
+        (["payer_name": "", "reason": "Sai tên"], "họ tên"),
+        (["payer_name": "Ngọc", "payer_id_number": "07912345678901234567890", "reason": "Sai"], "Số định danh"),
+      ] {
+        let r = try await accountant.post("/console/receipts/\(receipt.id)/replace", bad)
+        #expect(r.status == .unprocessableContent)
+        #expect(r.text.contains(field), "\(bad)")
+      }
+      #expect(try await world.scalar("SELECT count(*)::int FROM receipts WHERE invoice_id = \(invoice)") == 1)
+      // Ten accountants' clicks at once replace it once.
+      let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+        for _ in 0..<10 {
+          group.addTask { try await accountant.post("/console/receipts/\(receipt.id)/replace", form).status }
+        }
+        return try await group.reduce(into: []) { $0.append($1) }
+      }
+      #expect(statuses.filter { $0 == .seeOther }.count == 1, "\(statuses)")
+      #expect(statuses.filter { $0 == .conflict }.count == 9, "\(statuses)")
+      #expect(try await world.scalar("SELECT count(*)::int FROM receipts WHERE invoice_id = \(invoice)") == 2)
+      let old = try await accountant.get("/console/receipts/\(receipt.id)")
+      #expect(old.text.contains("Biên lai không hợp lệ"))
+      #expect(!old.text.contains("/replace\""), "a replaced receipt is not replaced again")
+      let replacement = try #require(try await world.receipts.receipt(invoiceID: invoice, portal: nil))
+      #expect(replacement.content["payer"]?["name"]?.stringValue == "Đặng Thị Bích Ngọc")
+      #expect(old.text.contains("/console/receipts/\(replacement.id)"))
+      let entries = try await world.database.query(
+        "SELECT actor FROM audit_log WHERE action = 'receipt.replace' AND subject = \(receipt.id)")
+      #expect(try entries.map { try $0.decode(String.self) }.allSatisfy { $0.hasPrefix("staff:accountant-") })
+    }
+  }
+
+  @Test func theLedgerBalancesAsOfAMomentAndListsAnAccountsEntries() async throws {
+    try await withFeePay(configure: Self.fast) { world, client in
+      let before = world.clock.now
+      world.clock.advance(by: 120)
+      let bank = try await TestBank.hmac(world)
+      let (_, code, total) = try await world.invoice(client)
+      try await bank.pay(client, paymentCode: code, amount: total)
+      let account = "fees_payable:\(world.agency):LPHT-01"
+      let (accountant, _) = try await ConsoleAgent.signedIn(world, client, role: .auditor)
+      let now = try await accountant.get("/console/ledger")
+      #expect(now.status == .ok)
+      #expect(now.text.contains(account))
+      #expect(now.text.contains("Tổng phát sinh Nợ bằng tổng phát sinh Có"))
+      let earlier = try await accountant.get("/console/ledger?as_of=\(VietnamLocalTime.format(before))")
+      #expect(earlier.status == .ok)
+      #expect(!earlier.text.contains(account), "the account had no entry then")
+      for bad in ["yesterday", "2026-12-03T25:00", "2026-12-03"] {
+        #expect(try await accountant.get("/console/ledger?as_of=\(bad)").status == .unprocessableContent, "\(bad)")
+      }
+      let entries = try await accountant.get("/console/ledger/entries?account=\(ConsoleAgent.escape(account))")
+      #expect(entries.status == .ok)
+      #expect(entries.text.contains(CitizenFormat.money(total)))
+      #expect(entries.text.contains("payment"))
+      // Another agency's accountant sees only that agency's accounts.
+      let (elsewhere, _) = try await ConsoleAgent.signedIn(
+        world, client, role: .accountant, agencies: [world.otherAgency])
+      let theirs = try await elsewhere.get("/console/ledger")
+      #expect(theirs.status == .ok)
+      #expect(!theirs.text.contains(account) && !theirs.text.contains("bank_clearing:"))
+      #expect(
+        try await elsewhere.get("/console/ledger/entries?account=\(ConsoleAgent.escape(account))").status
+          == .notFound)
+      #expect(try await elsewhere.get("/console/ledger/entries").status == .notFound)
     }
   }
 }

@@ -20,7 +20,9 @@ enum ConsolePages {
       ("days", PackageResources.days_mustache), ("day", PackageResources.day_mustache),
       ("statements", PackageResources.statements_mustache), ("statement", PackageResources.statement_mustache),
       ("audit", PackageResources.audit_mustache), ("admin", PackageResources.admin_mustache),
-      ("notice", PackageResources.notice_mustache),
+      ("notice", PackageResources.notice_mustache), ("reports", PackageResources.reports_mustache),
+      ("receipts", PackageResources.receipts_mustache), ("receipt", PackageResources.receipt_detail_mustache),
+      ("ledger", PackageResources.ledger_mustache), ("entries", PackageResources.entries_mustache),
     ]
     for (name, bytes) in sources {
       // A template that does not parse is a build defect, caught by every console test.
@@ -65,6 +67,8 @@ enum ConsolePages {
     var items: [(String, String, String)] = [
       ("today", "/console", t["nav_today"]!), ("statements", "/console/statements", t["nav_statements"]!),
       ("exceptions", "/console/exceptions", t["nav_exceptions"]!), ("days", "/console/days", t["nav_days"]!),
+      ("reports", "/console/reports", t["nav_reports"]!), ("receipts", "/console/receipts", t["nav_receipts"]!),
+      ("ledger", "/console/ledger", t["nav_ledger"]!),
     ]
     if person.role == .auditor || person.role == .admin {
       items.append(("audit", "/console/audit", t["nav_audit"]!))
@@ -158,13 +162,4 @@ extension HTTPField.Name {
   static let strictTransportSecurity = Self("Strict-Transport-Security")!
   static let secFetchSite = Self("Sec-Fetch-Site")!
   static let csrfToken = Self("X-CSRF-Token")!
-}
-
-/// A CSV field, quoted when it must be (RFC 4180), and defused when a spreadsheet would read
-/// it as a formula (OWASP's CSV injection advice).
-func csvField(_ text: String) -> String {
-  var text = text
-  if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
-  guard text.contains(where: { ",\"\n\r".contains($0) }) else { return text }
-  return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }

@@ -338,11 +338,7 @@ struct ConsoleRoutes: Sendable {
     let person = try context.person
     let day = try parseDay(context)
     let rows = try await settlements.remittance(day).filter { person.sees(agency: $0.agencyCode) }
-    var csv = "business_date,agency_code,fee_code,amount\r\n"
-    for row in rows {
-      csv += "\(day),\(csvField(row.agencyCode)),\(csvField(row.feeCode)),\(row.amount)\r\n"
-    }
-    csv += "\(day),TOTAL,,\(rows.reduce(0) { $0 + $1.amount })\r\n"
+    let csv = try ReportCSV.remittance(day, rows)
     return .csv(csv, filename: "remittance-\(day).csv")
   }
 
@@ -376,8 +372,9 @@ struct ConsoleRoutes: Sendable {
   }
 
   /// A statement from the upload form (multipart, without the script) or its file alone
-  /// (the script, which shows the upload's progress): streamed to disk, hashed, then the
-  /// import workflow of `POST /v1/settlements`.
+  /// (the script, which shows each stage): streamed to disk, hashed, then the import workflow
+  /// of `POST /v1/settlements`. The script's answer is a stream of JSON lines, one per stage
+  /// as the server reaches it (``UploadStages``); the form's is a redirect to the summary.
   func upload(_ request: Request, _ context: ConsoleContext) async throws -> Response {
     let person = try context.person(in: Self.writers)
     guard person.agencies.isEmpty else {
@@ -386,44 +383,59 @@ struct ConsoleRoutes: Sendable {
     let t = ConsoleText.table(PageLanguage.console(request))
     let scripted = request.headers[.csrfToken] != nil
     func refuse(_ message: String, status: HTTPResponse.Status = .unprocessableContent) async throws -> Response {
-      if scripted {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        let body: JSONValue = ["error": .string(message)]
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.jsonText)))
-      }
+      if scripted { return UploadStages.refusal(message, status: status) }
       return try await statements(request, context, problem: message, status: status)
     }
     let raw = FileManager.default.temporaryDirectory.appendingPathComponent("feepay-upload-\(UUID().uuidString)")
-    defer { try? FileManager.default.removeItem(at: raw) }
-    do {
-      try await StatementUpload.stream(request.body, to: raw, limit: maxStatementBytes + 64 * 1024)
-    } catch is StatementUpload.TooLarge {
-      return try await refuse(t["upload_too_large"]!, status: .contentTooLarge)
-    }
     let upload: StatementUpload
     do {
+      try await StatementUpload.stream(request.body, to: raw, limit: maxStatementBytes + 64 * 1024)
       upload = try StatementUpload(raw: raw, contentType: request.headers[.contentType] ?? "", query: request.uri)
+    } catch is StatementUpload.TooLarge {
+      StatementUpload.remove(raw)
+      return try await refuse(t["upload_too_large"]!, status: .contentTooLarge)
     } catch let error as StatementUpload.Refusal {
+      StatementUpload.remove(raw)
       return try await refuse(t["upload_\(error.rawValue)"]!)
     }
-    defer { if upload.file != raw { try? FileManager.default.removeItem(at: upload.file) } }
-    do {
-      let summary = try await settlements.importStatement(
-        upload.file, format: upload.format, connector: upload.connector, businessDate: upload.day,
-        sha256: upload.sha256, actor: person.principal.actor, now: clock.now)
-      let location = "/console/statements/\(summary.id)"
-      if scripted {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        let body: JSONValue = ["location": .string(location)]
-        return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.jsonText)))
+    let settlements = self.settlements
+    let (actor, now) = (person.principal.actor, clock.now)
+    /// The import, reporting the file's bytes read and its lines counted; the files go after.
+    let run:
+      @Sendable (_ progress: @escaping @Sendable (Int64) -> Void, _ parsed: @escaping @Sendable (Int) -> Void)
+        async -> Result<String, any Error> = { progress, parsed in
+          defer { StatementUpload.remove(raw) }
+          do {
+            return .success(
+              try await settlements.importStatement(
+                upload.file, format: upload.format, connector: upload.connector, businessDate: upload.day,
+                sha256: upload.sha256, actor: actor, now: now, progress: progress, parsed: parsed
+              ).id)
+          } catch { return .failure(error) }
+        }
+    @Sendable func explain(_ error: any Error) throws -> (String, HTTPResponse.Status) {
+      switch error {
+      case let error as StatementError: return (t["upload_refused"]! + " " + error.description, .unprocessableContent)
+      case let error as FeePayError where error.code != .internalError: return (error.detail, .conflict)
+      default: throw error
       }
-      return .seeOther(location)
-    } catch let error as StatementError {
-      return try await refuse(t["upload_refused"]! + " " + error.description)
-    } catch let error as FeePayError where error.code != .internalError {
-      return try await refuse(error.detail, status: .conflict)
+    }
+    if scripted {
+      let size = upload.size
+      return UploadStages.response { emit in
+        switch await run({ emit(.parse(read: $0, of: size)) }, { emit(.match(lines: $0)) }) {
+        case .success(let id): emit(.done(location: "/console/statements/\(id)"))
+        case .failure(let error):
+          let message = (try? explain(error))?.0 ?? t["error_500"]!
+          emit(.refused(message))
+        }
+      }
+    }
+    switch await run({ _ in }, { _ in }) {
+    case .success(let id): return .seeOther("/console/statements/\(id)")
+    case .failure(let error):
+      let (message, status) = try explain(error)
+      return try await statements(request, context, problem: message, status: status)
     }
   }
 
@@ -474,20 +486,7 @@ struct ConsoleRoutes: Sendable {
     guard try await settlements.summary(id: id) != nil else {
       throw FeePayError(.notFound, "There is no statement \(id).")
     }
-    var csv = "line_no,bank_txn_id,payment_code,amount,currency,category,payment_id,invoice_id,exception_id\r\n"
-    var after = 0
-    while true {
-      let items = try await settlements.items(settlement: id, category: nil, afterLine: after, limit: 5000)
-      for i in items {
-        csv +=
-          [
-            String(i.lineNo), csvField(i.bankTxnID), csvField(i.paymentCode ?? ""), String(i.amount), i.currency,
-            i.category, i.paymentID ?? "", i.invoiceID ?? "", i.exceptionID ?? "",
-          ].joined(separator: ",") + "\r\n"
-      }
-      guard let last = items.last, items.count == 5000 else { break }
-      after = last.lineNo
-    }
+    let csv = try await ReportCSV.statement(id, from: settlements)
     return .csv(csv, filename: "statement-\(id).csv")
   }
 

@@ -42,6 +42,9 @@ enum ConsoleText {
     ("nav_statements", "Sao kê", "Statements"),
     ("nav_exceptions", "Ngoại lệ", "Exceptions"),
     ("nav_days", "Chốt ngày", "Business days"),
+    ("nav_reports", "Báo cáo", "Reports"),
+    ("nav_receipts", "Biên lai", "Receipts"),
+    ("nav_ledger", "Sổ cái", "Ledger"),
     ("nav_audit", "Nhật ký", "Audit"),
     ("nav_admin", "Quản trị", "Administration"),
     ("sign_out", "Đăng xuất", "Sign out"),
@@ -294,7 +297,9 @@ enum ConsoleText {
     ("upload_file", "Tệp sao kê (CSV hoặc camt.053/054 XML)", "Statement file (CSV or camt.053/054 XML)"),
     ("upload_button", "Tải lên và đối chiếu", "Upload and reconcile"),
     ("upload_stage_upload", "Đang tải lên", "Uploading"),
-    ("upload_stage_match", "Đang đọc và đối chiếu", "Reading and matching"),
+    ("upload_stage_parse", "Đang đọc tệp", "Reading the file"),
+    ("upload_stage_match", "Đang đối chiếu", "Matching"),
+    ("upload_lines", "dòng đã đọc, đang đối chiếu", "lines read, matching"),
     ("upload_stage_done", "Xong", "Done"),
     ("upload_progress", "Tiến độ tải lên", "Upload progress"),
     ("upload_no_connector", "Hãy chọn kênh thanh toán.", "Choose the connector."),
@@ -325,6 +330,106 @@ enum ConsoleText {
     ("category_other_currency", "Ngoại tệ khác", "Other currency"),
     ("all_lines", "Mọi dòng", "All lines"),
     ("report_csv", "Tải báo cáo đối chiếu (CSV)", "Download the reconciliation report (CSV)"),
+    // Reports
+    ("report", "Báo cáo", "Report"),
+    ("report_remittance", "Nộp ngân sách theo ngày", "Remittance by day"),
+    ("report_usage", "Tình hình sử dụng biên lai (BC26/BLĐT)", "Receipt usage (BC26/BLĐT)"),
+    ("report_collections", "Số thu theo cơ quan, thủ tục và mã phí", "Collections by agency, procedure and fee code"),
+    ("report_show", "Xem báo cáo", "Show the report"),
+    (
+      "report_period_bad",
+      "Khoảng thời gian không hợp lệ: nhập ngày dạng YYYY-MM-DD, ngày bắt đầu không sau ngày kết thúc, tối đa 366 ngày.",
+      "The period is not valid: write dates as YYYY-MM-DD, the start no later than the end, at most 366 days."
+    ),
+    ("report_period", "Kỳ báo cáo", "Period"),
+    ("report_open_day", "chưa chốt", "not closed"),
+    (
+      "report_open_note", "Số liệu của ngày chưa chốt còn có thể thay đổi.",
+      "The figures of a day not yet closed may still change."
+    ),
+    (
+      "report_collections_note",
+      "Hóa đơn được tính vào ngày thanh toán, kể cả khi sau đó được hoàn tiền.",
+      "Invoices count on the day they were paid, even if refunded later."
+    ),
+    ("procedure", "Thủ tục", "Procedure"),
+    ("invoices", "Số hóa đơn", "Invoices"),
+    ("template", "Ký hiệu mẫu", "Template"),
+    ("series", "Ký hiệu", "Series"),
+    ("first_number", "Từ số", "From number"),
+    ("last_number", "Đến số", "To number"),
+    ("issued", "Đã lập", "Issued"),
+    ("replaced", "Bị thay thế", "Replaced"),
+    ("cancelled", "Hủy", "Cancelled"),
+    ("grand_total", "Tổng cộng", "Total"),
+    // Receipts
+    ("receipts_search", "Tìm biên lai", "Find a receipt"),
+    (
+      "receipts_search_label", "Số biên lai, mã tra cứu, mã hồ sơ hoặc tên người nộp",
+      "Receipt number, lookup code, dossier or payer's name"
+    ),
+    (
+      "receipts_search_hint", "Tên người nộp: các chữ đầu, không phân biệt hoa thường.",
+      "Payer's name: its first letters, in any case."
+    ),
+    ("receipt_title", "Biên lai", "Receipt"),
+    ("receipt_number", "Số", "Number"),
+    ("issued_at", "Lập lúc", "Issued at"),
+    ("receipt_issued", "Đang hiệu lực", "In force"),
+    ("receipt_replaced", "Đã bị thay thế", "Replaced"),
+    ("lookup_code", "Mã tra cứu", "Lookup code"),
+    ("verification", "Kiểm tra chữ ký số", "Signature check"),
+    (
+      "verify_ok", "✓ Chữ ký số hợp lệ và biên lai đang hiệu lực.",
+      "✓ The digital signature is valid and the receipt is in force."
+    ),
+    ("verify_bad", "✗ Biên lai không hợp lệ:", "✗ The receipt is not valid:"),
+    ("public_page", "Trang biên lai công dân xem", "The page the citizen sees"),
+    ("replaces", "Thay thế biên lai", "Replaces receipt"),
+    ("replaced_by", "Đã được thay thế bởi biên lai", "Replaced by receipt"),
+    ("fee_lines", "Các khoản phí, lệ phí", "Fees and charges"),
+    ("quantity", "Số lượng", "Quantity"),
+    ("replace_title", "Thay thế biên lai sai", "Replace a wrong receipt"),
+    (
+      "replace_lead",
+      "Biên lai thay thế mang số mới; biên lai này được giữ lại, đánh dấu đã bị thay thế, và việc thay thế được ghi nhật ký.",
+      "The replacement gets a new number; this receipt is kept and marked replaced, and the replacement is audited."
+    ),
+    ("payer_name", "Họ tên người nộp", "Payer's name"),
+    ("payer_id", "Số định danh hoặc mã số thuế (không bắt buộc)", "ID number or tax code (optional)"),
+    ("reason", "Lý do thay thế (bắt buộc)", "Reason for the replacement (required)"),
+    ("replace_button", "Lập biên lai thay thế", "Issue the replacement"),
+    (
+      "replace_confirm", "Lập biên lai thay thế? Biên lai này sẽ hết hiệu lực.",
+      "Issue the replacement? This receipt stops being valid."
+    ),
+    ("replaced_notice", "Đã lập biên lai thay thế.", "The replacement is issued."),
+    ("replace_bad_reason", "Hãy ghi lý do (1–500 ký tự).", "Write the reason (1–500 characters)."),
+    ("replace_bad_payerName", "Hãy nhập họ tên người nộp (1–200 ký tự).", "Enter the payer's name (1–200 characters)."),
+    (
+      "replace_bad_payerIDNumber", "Số định danh chỉ gồm 1–20 chữ cái hoặc chữ số.",
+      "The ID number is 1–20 letters or digits."
+    ),
+    // Ledger
+    ("ledger_as_of", "Số dư tại thời điểm", "Balances as of"),
+    ("as_of_label", "Thời điểm (giờ Việt Nam)", "Moment (Vietnam time)"),
+    ("as_of_bad", "Hãy nhập thời điểm dạng YYYY-MM-DDTHH:MM.", "Enter the moment as YYYY-MM-DDTHH:MM."),
+    ("ledger_account", "Tài khoản", "Account"),
+    ("account_kind", "Loại", "Kind"),
+    ("kind_asset", "Tài sản", "Asset"),
+    ("kind_liability", "Nợ phải trả", "Liability"),
+    ("kind_expense", "Chi phí", "Expense"),
+    ("kind_income", "Thu nhập", "Income"),
+    ("debit", "Nợ", "Debit"),
+    ("credit", "Có", "Credit"),
+    ("balance", "Số dư", "Balance"),
+    ("ledger_balanced", "✓ Tổng phát sinh Nợ bằng tổng phát sinh Có.", "✓ Total debits equal total credits."),
+    ("ledger_unbalanced", "✗ Tổng phát sinh Nợ khác tổng phát sinh Có.", "✗ Total debits differ from total credits."),
+    ("entries_title", "Bút toán của tài khoản", "Entries of the account"),
+    ("entries_all", "Mọi tài khoản", "Every account"),
+    ("journal", "Bút toán", "Journal"),
+    ("reference", "Tham chiếu", "Reference"),
+    ("entries_link", "Xem bút toán", "See the entries"),
     // Audit and administration
     ("actor", "Người thực hiện", "Actor"),
     ("action", "Hành động", "Action"),

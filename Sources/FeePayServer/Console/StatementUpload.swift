@@ -16,6 +16,8 @@ struct StatementUpload {
   var format: StatementImporter.Format
   var file: URL
   var sha256: String
+  /// The statement file's size in bytes (what the parse stage counts up to).
+  var size: Int64
 
   struct TooLarge: Error {}
 
@@ -100,6 +102,13 @@ struct StatementUpload {
     default: throw Refusal.format
     }
     sha256 = try StatementImporter.sha256(of: file)
+    size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int64) ?? 0
+  }
+
+  /// Removes what an upload wrote: the request body and the file part cut out of it.
+  static func remove(_ raw: URL) {
+    try? FileManager.default.removeItem(at: raw)
+    try? FileManager.default.removeItem(at: raw.appendingPathExtension("file"))
   }
 
   /// `name="value"` (or `name=value`) in a header's parameters.
@@ -112,5 +121,74 @@ struct StatementUpload {
       return value
     }
     return nil
+  }
+}
+
+/// What the upload script reads while a statement is imported: one JSON object per line, each
+/// sent as the server reaches the stage, so that the page shows the file being read (with its
+/// percentage), then matched, then the summary's address or the reason for a refusal:
+///
+///     {"stage":"parse","percent":40}
+///     {"stage":"match","lines":1000000}
+///     {"stage":"done","location":"/console/statements/stl_…"}   or   {"error":"…"}
+///
+/// A refusal before the import starts (too large, not a statement form) is one line with its
+/// own status code.
+enum UploadStages {
+  enum Event: Sendable {
+    case parse(read: Int64, of: Int64)
+    case match(lines: Int)
+    case done(location: String)
+    case refused(String)
+
+    var json: JSONValue {
+      switch self {
+      case .parse(let read, let size):
+        ["stage": "parse", "percent": .integer(size > 0 ? min(100, read * 100 / size) : 100)]
+      case .match(let lines): ["stage": "match", "lines": .integer(Int64(lines))]
+      case .done(let location): ["stage": "done", "location": .string(location)]
+      case .refused(let message): ["error": .string(message)]
+      }
+    }
+  }
+
+  static var headers: HTTPFields {
+    var headers = HTTPFields()
+    headers[.contentType] = "application/x-ndjson; charset=utf-8"
+    headers[.cacheControl] = "no-store"
+    return headers
+  }
+
+  static func refusal(_ message: String, status: HTTPResponse.Status) -> Response {
+    Response(
+      status: status, headers: headers,
+      body: .init(byteBuffer: ByteBuffer(string: Event.refused(message).json.jsonText + "\n")))
+  }
+
+  /// A `200` whose body is written while `work` runs: each event it emits becomes a line
+  /// (the parse stage only when its percentage moves). If the browser goes away the import
+  /// still finishes: it is one transaction either way.
+  static func response(_ work: @escaping @Sendable (_ emit: @escaping @Sendable (Event) -> Void) async -> Void)
+    -> Response
+  {
+    Response(
+      status: .ok, headers: headers,
+      body: ResponseBody { writer in
+        let (events, sink) = AsyncStream.makeStream(of: Event.self)
+        let task = Task {
+          await work { sink.yield($0) }
+          sink.finish()
+        }
+        var percent: Int64 = -1
+        for await event in events {
+          if case .parse = event, let p = event.json["percent"]?.intValue {
+            guard p > percent else { continue }
+            percent = p
+          }
+          try await writer.write(ByteBuffer(string: event.json.jsonText + "\n"))
+        }
+        await task.value
+        try await writer.finish(nil)
+      })
   }
 }

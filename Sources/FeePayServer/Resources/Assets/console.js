@@ -21,8 +21,8 @@ document.addEventListener("DOMContentLoaded", function () {
     }, 30000);
   }
 
-  // Statement upload with progress: the file goes as the request body (streamed by the
-  // server), each stage shown.
+  // Statement upload with progress: the file goes as the request body (streamed to disk by
+  // the server); the page shows the upload's bytes, then each stage the server reports.
   var form = document.getElementById("upload");
   if (form) {
     form.addEventListener("submit", function (event) {
@@ -58,13 +58,38 @@ document.addEventListener("DOMContentLoaded", function () {
           status.textContent = bar.value + "%";
         }
       });
-      xhr.upload.addEventListener("load", function () { stage("match"); bar.removeAttribute("value"); });
+      xhr.upload.addEventListener("load", function () {
+        stage("parse");
+        bar.value = 0;
+        status.textContent = "0%";
+      });
+      // The server answers with a JSON line per stage as it reaches it.
+      var read = 0;
+      var last = {};
+      function drain() {
+        var text = xhr.responseText;
+        var end;
+        while ((end = text.indexOf("\n", read)) !== -1) {
+          var line = text.slice(read, end);
+          read = end + 1;
+          try { last = JSON.parse(line); } catch (e) { continue; }
+          if (last.stage === "parse") {
+            stage("parse");
+            bar.value = last.percent;
+            status.textContent = last.percent + "%";
+          } else if (last.stage === "match") {
+            stage("match");
+            bar.removeAttribute("value");
+            status.textContent = last.lines.toLocaleString("vi-VN") + " " + status.getAttribute("data-lines");
+          }
+        }
+      }
+      xhr.addEventListener("progress", drain);
       xhr.addEventListener("load", function () {
-        var answer = {};
-        try { answer = JSON.parse(xhr.responseText); } catch (e) {}
-        if (xhr.status === 201 && answer.location) {
+        drain();
+        if (xhr.status === 200 && last.location) {
           stage("done");
-          window.location.assign(answer.location);
+          window.location.assign(last.location);
         } else {
           box.hidden = true;
           status.textContent = "";
@@ -72,7 +97,7 @@ document.addEventListener("DOMContentLoaded", function () {
           problem.id = "problem";
           problem.className = "status bad";
           problem.setAttribute("role", "alert");
-          problem.textContent = answer.error || ("HTTP " + xhr.status);
+          problem.textContent = last.error || ("HTTP " + xhr.status);
           form.parentNode.insertBefore(problem, form);
         }
       });
