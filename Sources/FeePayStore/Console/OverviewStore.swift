@@ -5,8 +5,8 @@ import PostgresNIO
 
 /// What the console's pages read that the API has no route for: the day's overview, the
 /// business days' checklists, exceptions with their agency and evidence, open invoices to
-/// apply money to, statements and the audit log. Each answer is one query (the overview, a
-/// few on one connection). `agencies` empty means every agency; otherwise only their money.
+/// apply money to, statements and the audit log. Each answer is one query. `agencies` empty
+/// means every agency; otherwise only their money.
 public struct OverviewStore: Sendable {
   let database: Database
 
@@ -51,78 +51,72 @@ public struct OverviewStore: Sendable {
     public var days: [DayFigures]
   }
 
+  /// The Today page in one query: each part of the overview is a branch of one `UNION ALL`,
+  /// its rows tagged with the part they belong to (`c`ollections, `m`issing statements,
+  /// `o`pen exceptions by age, `u`nclosed days, the 30 `d`ays of the chart), put in order here.
   public func overview(today: BusinessDate, now: Date, agencies: Set<String>) async throws -> Overview {
     let d = today.description
     let all = agencies.isEmpty
     let codes = Array(agencies).sorted()
-    return try await database.leased { c in
-      let collections = try await c.query(
-        """
-        SELECT p.connector_code, i.agency_code, count(*)::int, sum(p.amount)::bigint
-        FROM payments p JOIN invoices i ON i.id = p.invoice_id
-        WHERE p.business_date = \(d)::date AND (\(all) OR i.agency_code = ANY(\(codes)))
-        GROUP BY 1, 2 ORDER BY 1, 2
-        """, logger: database.logger
-      ).collect().map {
-        let (connector, agency, count, amount) = try $0.decode((String, String, Int, Int64).self)
-        return Collection(connector: connector, agency: agency, count: count, amount: amount)
+    let rows = try await database.query(
+      """
+      SELECT 'c', p.connector_code, i.agency_code, count(*)::int, 0, 0, sum(p.amount)::bigint
+      FROM payments p JOIN invoices i ON i.id = p.invoice_id
+      WHERE p.business_date = \(d)::date AND (\(all) OR i.agency_code = ANY(\(codes)))
+      GROUP BY 2, 3
+      UNION ALL
+      SELECT DISTINCT 'm', p.connector_code, p.business_date::text, 0, 0, 0, 0::bigint FROM payments p
+      WHERE p.business_date < \(d)::date AND p.business_date >= \(d)::date - 30
+        AND NOT EXISTS (SELECT 1 FROM settlements s WHERE s.connector_code = p.connector_code AND s.business_date = p.business_date)
+        AND NOT EXISTS (SELECT 1 FROM business_days b WHERE b.business_date = p.business_date)
+      UNION ALL
+      SELECT 'o', e.kind, '', count(*) FILTER (WHERE e.created_at > \(now) - interval '1 day')::int,
+             count(*) FILTER (WHERE e.created_at <= \(now) - interval '1 day' AND e.created_at > \(now) - interval '7 days')::int,
+             count(*) FILTER (WHERE e.created_at <= \(now) - interval '7 days')::int, 0::bigint
+      FROM payment_exceptions e LEFT JOIN invoices i ON i.id = e.invoice_id
+      WHERE e.status = 'open' AND (\(all) OR i.agency_code = ANY(\(codes)))
+      GROUP BY 2
+      UNION ALL
+      (SELECT DISTINCT 'u', business_date::text, '', 0, 0, 0, 0::bigint FROM (
+        SELECT business_date FROM payments WHERE business_date < \(d)::date
+        UNION SELECT business_date FROM payment_exceptions WHERE business_date < \(d)::date) x
+      WHERE NOT EXISTS (SELECT 1 FROM business_days b WHERE b.business_date = x.business_date)
+      ORDER BY 2 DESC LIMIT 31)
+      UNION ALL
+      SELECT 'd', g.day::date::text, '',
+        (SELECT count(*)::int FROM payments p JOIN invoices i ON i.id = p.invoice_id
+           WHERE p.business_date = g.day::date AND (\(all) OR i.agency_code = ANY(\(codes)))),
+        (SELECT count(*)::int FROM payment_exceptions e LEFT JOIN invoices i ON i.id = e.invoice_id
+           WHERE e.business_date = g.day::date AND (\(all) OR i.agency_code = ANY(\(codes)))),
+        0,
+        (SELECT coalesce(sum(p.amount), 0)::bigint FROM payments p JOIN invoices i ON i.id = p.invoice_id
+           WHERE p.business_date = g.day::date AND (\(all) OR i.agency_code = ANY(\(codes))))
+      FROM generate_series(\(d)::date - 29, \(d)::date, interval '1 day') AS g(day)
+      """)
+    var o = Overview(collections: [], missingStatements: [], openExceptions: [], unclosedDays: [], days: [])
+    var open: [ExceptionKind: OpenExceptions] = [:]
+    for row in rows {
+      let (part, a, b, n1, n2, n3, amount) = try row.decode((String, String, String, Int, Int, Int, Int64).self)
+      switch part {
+      case "c": o.collections.append(Collection(connector: a, agency: b, count: n1, amount: amount))
+      case "m":
+        o.missingStatements.append(
+          MissingStatement(connector: a, day: try .stored(b, column: "payments.business_date")))
+      case "o":
+        let kind = try ExceptionKind.stored(a, column: "payment_exceptions.kind")
+        open[kind] = OpenExceptions(kind: kind, underADay: n1, underAWeek: n2, older: n3)
+      case "u": o.unclosedDays.append(try .stored(a, column: "business_date"))
+      default:
+        o.days.append(
+          DayFigures(day: try .stored(a, column: "day"), collected: amount, payments: n1, exceptions: n2))
       }
-      let missing = try await c.query(
-        """
-        SELECT DISTINCT p.connector_code, p.business_date::text FROM payments p
-        WHERE p.business_date < \(d)::date AND p.business_date >= \(d)::date - 30
-          AND NOT EXISTS (SELECT 1 FROM settlements s WHERE s.connector_code = p.connector_code AND s.business_date = p.business_date)
-          AND NOT EXISTS (SELECT 1 FROM business_days b WHERE b.business_date = p.business_date)
-        ORDER BY 2 DESC, 1
-        """, logger: database.logger
-      ).collect().map {
-        let (connector, day) = try $0.decode((String, String).self)
-        return MissingStatement(connector: connector, day: try .stored(day, column: "payments.business_date"))
-      }
-      var open: [ExceptionKind: OpenExceptions] = [:]
-      for row in try await c.query(
-        """
-        SELECT e.kind, count(*) FILTER (WHERE e.created_at > \(now) - interval '1 day')::int,
-               count(*) FILTER (WHERE e.created_at <= \(now) - interval '1 day' AND e.created_at > \(now) - interval '7 days')::int,
-               count(*) FILTER (WHERE e.created_at <= \(now) - interval '7 days')::int
-        FROM payment_exceptions e LEFT JOIN invoices i ON i.id = e.invoice_id
-        WHERE e.status = 'open' AND (\(all) OR i.agency_code = ANY(\(codes)))
-        GROUP BY 1
-        """, logger: database.logger
-      ).collect() {
-        let (kind, day, week, older) = try row.decode((String, Int, Int, Int).self)
-        let k = try ExceptionKind.stored(kind, column: "payment_exceptions.kind")
-        open[k] = OpenExceptions(kind: k, underADay: day, underAWeek: week, older: older)
-      }
-      let unclosed = try await c.query(
-        """
-        SELECT DISTINCT business_date::text FROM (
-          SELECT business_date FROM payments WHERE business_date < \(d)::date
-          UNION SELECT business_date FROM payment_exceptions WHERE business_date < \(d)::date) x
-        WHERE NOT EXISTS (SELECT 1 FROM business_days b WHERE b.business_date = x.business_date)
-        ORDER BY 1 DESC LIMIT 31
-        """, logger: database.logger
-      ).collect().map { try BusinessDate.stored(try $0.decode(String.self), column: "business_date") }
-      let days = try await c.query(
-        """
-        SELECT g.day::date::text,
-          (SELECT coalesce(sum(p.amount), 0)::bigint FROM payments p JOIN invoices i ON i.id = p.invoice_id
-             WHERE p.business_date = g.day::date AND (\(all) OR i.agency_code = ANY(\(codes)))),
-          (SELECT count(*)::int FROM payments p JOIN invoices i ON i.id = p.invoice_id
-             WHERE p.business_date = g.day::date AND (\(all) OR i.agency_code = ANY(\(codes)))),
-          (SELECT count(*)::int FROM payment_exceptions e LEFT JOIN invoices i ON i.id = e.invoice_id
-             WHERE e.business_date = g.day::date AND (\(all) OR i.agency_code = ANY(\(codes))))
-        FROM generate_series(\(d)::date - 29, \(d)::date, interval '1 day') AS g(day) ORDER BY 1
-        """, logger: database.logger
-      ).collect().map {
-        let (day, collected, payments, exceptions) = try $0.decode((String, Int64, Int, Int).self)
-        return DayFigures(
-          day: try .stored(day, column: "day"), collected: collected, payments: payments, exceptions: exceptions)
-      }
-      return Overview(
-        collections: collections, missingStatements: missing,
-        openExceptions: ExceptionKind.allCases.compactMap { open[$0] }, unclosedDays: unclosed, days: days)
     }
+    o.collections.sort { ($0.connector, $0.agency) < ($1.connector, $1.agency) }
+    o.missingStatements.sort { ($1.day, $0.connector) < ($0.day, $1.connector) }
+    o.openExceptions = ExceptionKind.allCases.compactMap { open[$0] }
+    o.unclosedDays.sort(by: >)
+    o.days.sort { $0.day < $1.day }
+    return o
   }
 
   // MARK: Business days

@@ -169,24 +169,24 @@ public struct SettlementStore: Sendable {
 
   public func summary(id: String) async throws -> Summary? {
     guard IDGenerator.isWellFormed(id, kind: .settlement) else { return nil }
+    // One query: the statement's row with each category's count and sum beside it (the
+    // statement alone when it has no line yet).
     let rows = try await database.query(
       """
-      SELECT connector_code, business_date::text, format, line_count, total_amount FROM settlements WHERE id = \(id)
+      SELECT s.connector_code, s.business_date::text, s.format, s.line_count, s.total_amount, c.category, c.n, c.amount
+      FROM settlements s LEFT JOIN LATERAL (
+        SELECT category, count(*)::int AS n, coalesce(sum(amount), 0)::bigint AS amount FROM settlement_lines
+        WHERE settlement_id = s.id GROUP BY category
+        UNION ALL
+        SELECT 'missing_in_bank', count(*)::int, coalesce(sum(amount), 0)::bigint FROM payment_exceptions
+        WHERE settlement_id = s.id AND kind = 'missing_in_bank') c ON true
+      WHERE s.id = \(id)
       """)
-    guard let row = rows.first else { return nil }
-    let (connector, day, format, count, total) = try row.decode((String, String, String, Int, Int64).self)
+    let decoded = try rows.map { try $0.decode((String, String, String, Int, Int64, String?, Int?, Int64?).self) }
+    guard let (connector, day, format, count, total, _, _, _) = decoded.first else { return nil }
     var buckets = Dictionary(uniqueKeysWithValues: Self.categories.map { ($0, Summary.Bucket(count: 0, amount: 0)) })
-    for row in try await database.query(
-      """
-      SELECT category, count(*)::int, coalesce(sum(amount), 0)::bigint FROM settlement_lines
-      WHERE settlement_id = \(id) GROUP BY category
-      UNION ALL
-      SELECT 'missing_in_bank', count(*)::int, coalesce(sum(amount), 0)::bigint FROM payment_exceptions
-      WHERE settlement_id = \(id) AND kind = 'missing_in_bank'
-      """)
-    {
-      let (category, n, amount) = try row.decode((String, Int, Int64).self)
-      buckets[category] = Summary.Bucket(count: n, amount: amount)
+    for (_, _, _, _, _, category, n, amount) in decoded {
+      if let category, let n, let amount { buckets[category] = Summary.Bucket(count: n, amount: amount) }
     }
     return Summary(
       id: id, connector: connector, businessDate: try .stored(day, column: "settlements.business_date"), format: format,
