@@ -235,7 +235,9 @@ def reports(driver):
         driver.get(base + "/console/reports")
         Select(driver.find_element(By.ID, "r-report")).select_by_value(report)
         driver.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
-        if not wait_for(driver, lambda d: d.find_elements(By.ID, "report-total"), f"the {report} report"):
+        # The form's page already shows this month's remittance: wait for the chosen report's.
+        if not wait_for(driver, lambda d: f"report={report}" in d.current_url and d.find_elements(By.ID, "report-total"),
+                        f"the {report} report"):
             continue
         shown = driver.find_element(By.ID, "report-total").text
         if not driver.find_elements(By.CSS_SELECTOR, "#report tbody tr"):
