@@ -62,7 +62,7 @@ def look(driver, name, phone=True):
         widths = driver.execute_async_script(
             "var done = arguments[arguments.length - 1];"
             "requestAnimationFrame(function () { requestAnimationFrame(function () {"
-            " done([document.documentElement.scrollWidth, window.innerWidth]); }); });")
+            " done([document.documentElement.scrollWidth, document.documentElement.clientWidth]); }); });")
         if widths[0] > widths[1]:
             fail(f"{name}: at 360 px the page scrolls sideways ({widths[0]} > {widths[1]} px)")
         driver.save_screenshot(os.path.join(shots, f"{name}-360.png"))
