@@ -49,16 +49,69 @@ struct ConsoleRecords: Sendable {
     }
   }
 
-  /// A report's rows as the page and the CSV write them.
+  /// A report's value, written one way on the page and another in the CSV.
+  enum Cell {
+    case text(String)
+    case count(Int)
+    case money(Int64)
+    /// A business day, with a remark the page adds after it (the CSV has its own column).
+    case day(BusinessDate, remark: String?)
+    /// A value only the CSV has (the page says it in a remark).
+    case flag(Bool)
+
+    var page: String? {
+      switch self {
+      case .text(let v): v
+      case .count(let n): String(n)
+      case .money(let amount): CitizenFormat.money(amount)
+      case .day(let d, let remark): d.vietnamese + (remark.map { " (\($0))" } ?? "")
+      case .flag: nil
+      }
+    }
+
+    var csv: String {
+      switch self {
+      case .text(let v): csvField(v)
+      case .count(let n): String(n)
+      case .money(let amount): String(amount)
+      case .day(let d, _): d.description
+      case .flag(let b): b ? "true" : "false"
+      }
+    }
+
+    var isNumber: Bool {
+      switch self {
+      case .count, .money: true
+      default: false
+      }
+    }
+
+    var amount: Int64? {
+      if case .money(let amount) = self { return amount }
+      return nil
+    }
+  }
+
+  /// A report: its columns (the page's label, nil for a CSV-only column, and the CSV's name)
+  /// and its rows, from which the page, the CSV and the total (of the money column) are written.
   struct Table {
-    var header: [String]
-    var csvHeader: [String]
-    /// Which columns are amounts or counts (right-aligned).
-    var numeric: Set<Int>
-    var rows: [[String]]
-    var csvRows: [[String]]
-    var total: Int64
+    var columns: [(label: String?, csv: String)]
+    var rows: [[Cell]]
     var notes: [String] = []
+
+    var total: Int64 { get throws { try MoneyMath.sum(rows.flatMap { $0.compactMap(\.amount) }) } }
+
+    var csv: String {
+      get throws {
+        var text = columns.map(\.csv).joined(separator: ",") + "\r\n"
+        for row in rows { text += row.map(\.csv).joined(separator: ",") + "\r\n" }
+        let money = rows.first?.firstIndex { $0.amount != nil } ?? columns.count - 1
+        var total = Array(repeating: "", count: columns.count)
+        total[0] = "TOTAL"
+        total[money] = String(try self.total)
+        return text + total.joined(separator: ",") + "\r\n"
+      }
+    }
   }
 
   func table(_ report: Report, _ period: Period, _ person: StaffMember, _ t: [String: String]) async throws -> Table {
@@ -66,52 +119,43 @@ struct ConsoleRecords: Sendable {
     case .remittance:
       let rows = try await settlements.remittance(from: period.from, to: period.to, agencies: person.agencies)
       var table = Table(
-        header: [t["day"]!, t["agency"]!, t["fee_code"]!, t["amount"]!],
-        csvHeader: ["business_date", "agency_code", "fee_code", "amount", "day_closed"], numeric: [3],
+        columns: [
+          (t["day"]!, "business_date"), (t["agency"]!, "agency_code"), (t["fee_code"]!, "fee_code"),
+          (t["amount"]!, "amount"), (nil, "day_closed"),
+        ],
         rows: rows.map {
           [
-            $0.businessDate.vietnamese + ($0.closed ? "" : " (\(t["report_open_day"]!))"), $0.agencyCode, $0.feeCode,
-            CitizenFormat.money($0.amount),
+            .day($0.businessDate, remark: $0.closed ? nil : t["report_open_day"]!), .text($0.agencyCode),
+            .text($0.feeCode), .money($0.amount), .flag($0.closed),
           ]
-        },
-        csvRows: rows.map {
-          [$0.businessDate.description, $0.agencyCode, $0.feeCode, String($0.amount), $0.closed ? "true" : "false"]
-        },
-        total: try MoneyMath.sum(rows.map(\.amount)))
+        })
       if rows.contains(where: { !$0.closed }) { table.notes.append(t["report_open_note"]!) }
       return table
     case .usage:
       let rows = try await receipts.usage(from: period.from, to: period.to, agencies: person.agencies)
       return Table(
-        header: [
-          t["agency"]!, t["template"]!, t["series"]!, t["first_number"]!, t["last_number"]!, t["issued"]!,
-          t["replaced"]!, t["cancelled"]!, t["amount"]!,
+        columns: [
+          (t["agency"]!, "agency_code"), (t["template"]!, "template_symbol"), (t["series"]!, "series"),
+          (t["first_number"]!, "first_number"), (t["last_number"]!, "last_number"), (t["issued"]!, "issued"),
+          (t["replaced"]!, "replaced"), (t["cancelled"]!, "cancelled"), (t["amount"]!, "total_amount"),
         ],
-        csvHeader: [
-          "agency_code", "template_symbol", "series", "first_number", "last_number", "issued", "replaced", "cancelled",
-          "total_amount",
-        ], numeric: [5, 6, 7, 8],
         rows: rows.map {
           [
-            $0.agencyCode, $0.templateSymbol, $0.series, $0.firstNumber, $0.lastNumber, String($0.issued),
-            String($0.replaced), String($0.cancelled), CitizenFormat.money($0.totalAmount),
+            .text($0.agencyCode), .text($0.templateSymbol), .text($0.series), .text($0.firstNumber),
+            .text($0.lastNumber), .count($0.issued), .count($0.replaced), .count($0.cancelled), .money($0.totalAmount),
           ]
-        },
-        csvRows: rows.map {
-          [
-            $0.agencyCode, $0.templateSymbol, $0.series, $0.firstNumber, $0.lastNumber, String($0.issued),
-            String($0.replaced), String($0.cancelled), String($0.totalAmount),
-          ]
-        },
-        total: try MoneyMath.sum(rows.map(\.totalAmount)))
+        })
     case .collections:
       let rows = try await overview.collections(from: period.from, to: period.to, agencies: person.agencies)
       return Table(
-        header: [t["agency"]!, t["procedure"]!, t["fee_code"]!, t["invoices"]!, t["amount"]!],
-        csvHeader: ["agency_code", "procedure_code", "fee_code", "invoices", "amount"], numeric: [3, 4],
-        rows: rows.map { [$0.agency, $0.procedure, $0.feeCode, String($0.invoices), CitizenFormat.money($0.amount)] },
-        csvRows: rows.map { [$0.agency, $0.procedure, $0.feeCode, String($0.invoices), String($0.amount)] },
-        total: try MoneyMath.sum(rows.map(\.amount)), notes: [t["report_collections_note"]!])
+        columns: [
+          (t["agency"]!, "agency_code"), (t["procedure"]!, "procedure_code"), (t["fee_code"]!, "fee_code"),
+          (t["invoices"]!, "invoices"), (t["amount"]!, "amount"),
+        ],
+        rows: rows.map {
+          [.text($0.agency), .text($0.procedure), .text($0.feeCode), .count($0.invoices), .money($0.amount)]
+        },
+        notes: [t["report_collections_note"]!])
     }
   }
 
@@ -135,15 +179,17 @@ struct ConsoleRecords: Sendable {
     }
     let table = try await table(report, period, person, t)
     page["heading"] = "\(t["report_\(report.rawValue)"]!) · \(period.from.vietnamese) – \(period.to.vietnamese)"
-    page["header"] = table.header.enumerated().map { ["label": $1, "num": table.numeric.contains($0)] }
+    let shown = table.columns.compactMap(\.label)
+    let first = table.rows.first?.filter { $0.page != nil }
+    page["header"] = shown.enumerated().map { i, label in ["label": label, "num": first?[i].isNumber ?? false] }
     page["rows"] = table.rows.map { row in
-      [
-        "first": row[0],
-        "cells": row.dropFirst().enumerated().map { ["v": $1, "num": table.numeric.contains($0 + 1)] },
-      ]
+      let cells = row.filter { $0.page != nil }
+      return [
+        "first": cells[0].page!, "cells": cells.dropFirst().map { ["v": $0.page!, "num": $0.isNumber] },
+      ] as [String: Any]
     }
-    page["total"] = CitizenFormat.money(table.total)
-    page["total_span"] = String(table.header.count - 1)
+    page["total"] = CitizenFormat.money(try table.total)
+    page["total_span"] = String(shown.count - 1)
     page["notes"] = table.notes
     page["csv"] = "/console/reports.csv?report=\(report.rawValue)&from=\(period.from)&to=\(period.to)"
     return page.response("reports", request: request)
@@ -158,13 +204,7 @@ struct ConsoleRecords: Sendable {
       throw FeePayError(.validationFailed, "A report is ?report=remittance|usage|collections&from=YYYY-MM-DD&to=…")
     }
     let table = try await table(report, period, person, ConsoleText.en)
-    var csv = table.csvHeader.joined(separator: ",") + "\r\n"
-    for row in table.csvRows { csv += row.map(csvField).joined(separator: ",") + "\r\n" }
-    var total = Array(repeating: "", count: table.csvHeader.count)
-    total[0] = "TOTAL"
-    total[table.csvHeader.firstIndex(of: "amount") ?? table.csvHeader.firstIndex(of: "total_amount")!] = String(
-      table.total)
-    csv += total.joined(separator: ",") + "\r\n"
+    let csv = try table.csv
     return .csv(csv, filename: "\(report.rawValue)-\(period.from)-\(period.to).csv")
   }
 

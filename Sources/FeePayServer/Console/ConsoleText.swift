@@ -336,6 +336,7 @@ enum ConsoleText {
     ("report_usage", "Tình hình sử dụng biên lai (BC26/BLĐT)", "Receipt usage (BC26/BLĐT)"),
     ("report_collections", "Số thu theo cơ quan, thủ tục và mã phí", "Collections by agency, procedure and fee code"),
     ("report_show", "Xem báo cáo", "Show the report"),
+    ("show", "Xem", "Show"),
     (
       "report_period_bad",
       "Khoảng thời gian không hợp lệ: nhập ngày dạng YYYY-MM-DD, ngày bắt đầu không sau ngày kết thúc, tối đa 366 ngày.",
