@@ -48,6 +48,8 @@ public struct FeePayError: Error, Sendable, CustomStringConvertible {
     case statementInvalid = "statement_invalid"
     case dayClosed = "day_closed"
     case dayNotReconciled = "day_not_reconciled"
+    /// A business day that has not begun yet (in Vietnam) cannot be closed.
+    case dayNotOver = "day_not_over"
     case payloadTooLarge = "payload_too_large"
     case unsupportedMediaType = "unsupported_media_type"
     case validationFailed = "validation_failed"

@@ -326,7 +326,9 @@ struct ConsoleRoutes: Sendable {
     do {
       _ = try await settlements.closeDay(
         day, force: force, note: form["note"]?.nfc, actor: person.principal.actor, now: clock.now)
-    } catch let error as FeePayError where error.code == .dayNotReconciled || error.code == .dayClosed {
+    } catch let error as FeePayError
+      where error.code == .dayNotReconciled || error.code == .dayClosed || error.code == .dayNotOver
+    {
       return try await self.day(request, context, problem: error.detail, status: .conflict)
     }
     return .seeOther("/console/days/\(day)")

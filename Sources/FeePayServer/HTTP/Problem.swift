@@ -44,7 +44,7 @@ struct Problem: APIObject {
     case .notFound: .notFound
     case .methodNotAllowed: .methodNotAllowed
     case .conflict, .invoiceNotOpen, .idempotencyRequestInProgress, .statementAlreadyImported, .dayClosed,
-      .dayNotReconciled:
+      .dayNotReconciled, .dayNotOver:
       .conflict
     case .payloadTooLarge: .contentTooLarge
     case .unsupportedMediaType: .unsupportedMediaType
@@ -70,6 +70,7 @@ struct Problem: APIObject {
     case .statementInvalid: "Statement cannot be read"
     case .dayClosed: "Business day closed"
     case .dayNotReconciled: "Business day not reconciled"
+    case .dayNotOver: "Business day not begun"
     case .payloadTooLarge: "Payload too large"
     case .unsupportedMediaType: "Unsupported media type"
     case .validationFailed: "Validation failed"

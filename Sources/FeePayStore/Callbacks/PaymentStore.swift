@@ -52,9 +52,25 @@ public struct PaymentStore: Sendable {
   /// insert the payment, mark the invoice paid, post `bank_clearing → fees_payable`, and
   /// write `invoice.paid`; or insert an exception, post `bank_clearing → suspense`, and
   /// write `payment.exception`. An audit entry in both cases.
+  ///
+  /// A callback that meets its day being closed (it waits for the close, then finds the day
+  /// closed) is written once more, into the next open day: the bank is never refused for it.
   public func record(
     _ notification: PaymentNotification, connector: Connector, evidence: CallbackEvidence, now: Date,
     amountBeforeState: Bool = false
+  ) async throws -> CallbackOutcome {
+    do {
+      return try await recordOnce(
+        notification, connector: connector, evidence: evidence, now: now, amountBeforeState: amountBeforeState)
+    } catch let error as FeePayError where error.code == .dayClosed {
+      return try await recordOnce(
+        notification, connector: connector, evidence: evidence, now: now, amountBeforeState: amountBeforeState)
+    }
+  }
+
+  private func recordOnce(
+    _ notification: PaymentNotification, connector: Connector, evidence: CallbackEvidence, now: Date,
+    amountBeforeState: Bool
   ) async throws -> CallbackOutcome {
     let code = notification.resolvedPaymentCode(prefix: paymentCodePrefix)
     return try await database.transaction { c in

@@ -325,8 +325,17 @@ public struct SettlementStore: Sendable {
   public func closeDay(_ day: BusinessDate, force: Bool, note: String?, actor: String, now: Date) async throws
     -> DayClosure
   {
-    try await database.transaction { c in
+    guard day <= BusinessDate(containing: now) else {
+      throw FeePayError(
+        .dayNotOver, "Business day \(day) has not begun in Vietnam yet; only a past day or today can be closed.")
+    }
+    return try await database.transaction { c in
       let d = day.description
+      // Exclusive against every write dated on the day (each takes the lock shared in its
+      // trigger, migration 0011): the close waits for those in flight to commit, and those
+      // that start now wait for the close and then find the day closed.
+      _ = try await c.query("SELECT pg_advisory_xact_lock(8401, feepay_day_lock_key(\(d)::date))", logger: logger)
+        .collect()
       let open = try await c.query(
         "SELECT count(*)::int FROM payment_exceptions WHERE business_date = \(d)::date AND status = 'open'",
         logger: logger

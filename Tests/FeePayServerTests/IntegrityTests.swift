@@ -1,0 +1,185 @@
+import FeePayCore
+import FeePayServer
+import FeePayStore
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import PostgresNIO
+import Synchronization
+import Testing
+
+/// Days that stay closed: a close and the writes dated on its day are serialized, a day
+/// that has not begun cannot be closed, and a closed day is never reopened.
+@Suite struct ClosedDayIntegrityTests {
+  /// A write dated on the day that is still in flight holds the close back until it
+  /// commits, so the close (and the remittance read after it) includes it. Before migration
+  /// 0011 the close finished at once and the write then committed into the closed day.
+  @Test func aCloseWaitsForAWriteInFlightOnItsDay() async throws {
+    try await withFeePay(isolated: true) { world, client in
+      let day = BusinessDate(containing: world.clock.now)
+      let writing = Task {
+        try await world.database.transaction { c in
+          _ = try await c.query(
+            """
+            INSERT INTO ledger_journals (id, kind, reference, business_date, created_at)
+            VALUES ('jnl_in_flight', 'test.in_flight', 'x', \(day.description)::date, now())
+            """, logger: world.database.logger
+          ).collect()
+          try await Task.sleep(for: .milliseconds(800))
+        }
+        return ContinuousClock.now
+      }
+      try await Task.sleep(for: .milliseconds(200))
+      let closed = try await client.send(
+        .post, "/v1/business-days/\(day)/close", key: world.accountantKey,
+        json: ["force": true, "note": "closing while a write is in flight"])
+      let closeReturned = ContinuousClock.now
+      #expect(closed.status == .ok)
+      let writeCommitted = try await writing.value
+      #expect(closeReturned > writeCommitted, "the close returned while a write dated on its day was uncommitted")
+      // After the close, nothing more is dated on the day.
+      await #expect(throws: (any Error).self) {
+        try await world.database.query(
+          """
+          INSERT INTO ledger_journals (id, kind, reference, business_date, created_at)
+          VALUES ('jnl_after', 'test.after', 'x', \(day.description)::date, now())
+          """)
+      }
+    }
+  }
+
+  /// Callbacks fired in a loop while the day closes: every one is accepted (a callback
+  /// that meets the close is written into the next open day, never refused), and the day's
+  /// remittance read the moment the close returns is its remittance for good.
+  @Test func callbacksLoopingWhileTheDayClosesNeverLandInIt() async throws {
+    try await withFeePay(isolated: true) { world, client in
+      let bank = try await TestBank.hmac(world)
+      let day = BusinessDate(containing: world.clock.now)
+      let remittance = SettlementStore(
+        database: world.database, ids: IDGenerator(clock: world.clock), presenter: InvoicePresenter(publicBaseURL: ""))
+      let closed = Flag()
+      // Eight payers in a loop, each invoice paid as soon as it exists, until well after the close.
+      let (statuses, reported) = try await withThrowingTaskGroup(of: [Int]?.self) { group in
+        for _ in 0..<8 {
+          group.addTask {
+            var statuses: [Int] = []
+            var after = 0
+            while after < 4 {
+              let (_, code, total) = try await world.invoice(client)
+              statuses.append(Int(try await bank.pay(client, paymentCode: code, amount: total).status.code))
+              if closed.isSet { after += 1 }
+            }
+            return statuses
+          }
+        }
+        group.addTask {
+          try await Task.sleep(for: .milliseconds(400))
+          let response = try await client.send(
+            .post, "/v1/business-days/\(day)/close", key: world.accountantKey,
+            json: ["force": true, "note": "closing under load"])
+          #expect(response.status == .ok)
+          closed.set()
+          return nil
+        }
+        var statuses: [Int] = []
+        var reported: Int64?
+        for try await result in group {
+          if let result {
+            statuses += result
+          } else {
+            reported = try await remittance.remittance(day).reduce(0) { $0 + $1.amount }
+          }
+        }
+        return (statuses, reported)
+      }
+      let invoices = statuses
+      #expect(statuses.count == invoices.count)
+      #expect(statuses.allSatisfy { $0 == 200 }, "every callback is accepted: \(statuses)")
+      let final = try await remittance.remittance(day).reduce(0) { $0 + $1.amount }
+      #expect(reported == final, "a payment landed in the day after its close was reported")
+      let next = BusinessDate(containing: day.start.addingTimeInterval(86_400 + 3600))
+      let paid = try await world.scalar(
+        """
+        SELECT count(*)::int FROM payments
+        WHERE business_date IN (\(day.description)::date, \(next.description)::date)
+        """)
+      #expect(paid == invoices.count, "every payment is in the day or the next")
+      let afterClose = try await world.scalar(
+        "SELECT count(*)::int FROM payments WHERE business_date = \(next.description)::date")
+      print(
+        "callbacks during the close: \(invoices.count - afterClose) into the closed day, \(afterClose) into the next")
+    }
+  }
+
+  /// A day that has not begun in Vietnam cannot be closed (closing one would make every
+  /// callback of that day move on), and callbacks still land today.
+  @Test func aDayThatHasNotBegunCannotBeClosed() async throws {
+    try await withFeePay(isolated: true) { world, client in
+      let today = BusinessDate(containing: world.clock.now)
+      let tomorrow = BusinessDate(containing: today.start.addingTimeInterval(86_400 + 3600))
+      for day in [tomorrow, BusinessDate(containing: today.start.addingTimeInterval(366 * 86_400))] {
+        let refused = try await client.send(
+          .post, "/v1/business-days/\(day)/close", key: world.accountantKey,
+          json: ["force": true, "note": "ahead of time"])
+        #expect(refused.status == .conflict)
+        #expect(refused.problemCode == "day_not_over")
+      }
+      #expect(try await world.scalar("SELECT count(*)::int FROM business_days") == 0)
+      #expect(try await world.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'business_day.close'") == 0)
+      let bank = try await TestBank.hmac(world)
+      let (_, code, total) = try await world.invoice(client)
+      #expect(try await bank.pay(client, paymentCode: code, amount: total).status == .ok)
+      #expect(
+        try await world.scalar(
+          "SELECT count(*)::int FROM payments WHERE business_date = \(today.description)::date") == 1)
+    }
+  }
+
+  /// A closed day is never reopened, and no append-only table can be truncated.
+  @Test func closedDaysAndAppendOnlyTablesStayPut() async throws {
+    try await withFeePay(isolated: true) { (world: TestWorld, client: any TestClientProtocol) async throws in
+      let day = BusinessDate(containing: world.clock.now)
+      #expect(
+        try await client.send(
+          .post, "/v1/business-days/\(day)/close", key: world.accountantKey, json: ["force": true, "note": "x"]
+        ).status == .ok)
+      for statement: PostgresQuery in [
+        "DELETE FROM business_days", "UPDATE business_days SET note = 'reopened'",
+      ] {
+        let state = await world.sqlState(of: statement)
+        #expect(state == "23001", "\(statement.sql)")
+      }
+      #expect(try await world.scalar("SELECT count(*)::int FROM business_days") == 1)
+      for table in [
+        "invoice_lines", "events", "audit_log", "callbacks", "payments", "ledger_postings", "ledger_journals",
+        "receipts", "settlements", "settlement_lines", "business_days",
+      ] {
+        let truncate = PostgresQuery(unsafeSQL: "TRUNCATE \(table) CASCADE")
+        let state = await world.sqlState(of: truncate)
+        #expect(state == "23001", "TRUNCATE \(table)")
+      }
+      #expect(try await world.scalar("SELECT count(*)::int FROM audit_log") > 0)
+    }
+  }
+}
+
+extension TestWorld {
+  /// The SQLSTATE PostgreSQL refused `query` with; nil if it ran.
+  func sqlState(of query: PostgresQuery) async -> String? {
+    do {
+      try await database.query(query)
+      return nil
+    } catch let error as PSQLError {
+      return error.serverInfo?[.sqlState] ?? "\(error)"
+    } catch {
+      return "\(error)"
+    }
+  }
+}
+
+/// A flag one task sets and others read.
+final class Flag: Sendable {
+  private let state = Mutex(false)
+  var isSet: Bool { state.withLock { $0 } }
+  func set() { state.withLock { $0 = true } }
+}
