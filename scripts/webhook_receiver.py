@@ -4,8 +4,8 @@ Webhooks reference library (PyPI `standardwebhooks`) and records it.
 
 Usage: webhook_receiver.py PORT
 Control (JSON bodies):
-  POST /_control {"secrets": ["whsec_…"], "mode": "ok|fail|gone|slow", "status": 503,
-                  "retry_after": "600", "delay": 3}
+  POST /_control {"secrets": ["whsec_…"], "mode": "ok|fail|gone|slow|redirect", "status": 503,
+                  "retry_after": "600", "delay": 3, "location": "http://…"}
   GET  /_received  -> [{"id": …, "type": …, "valid": true}, …]
 Listens on 127.0.0.1 only.
 """
@@ -17,7 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-state = {"secrets": [], "mode": "ok", "status": 503, "retry_after": None, "delay": 0, "received": []}
+state = {"secrets": [], "mode": "ok", "status": 503, "retry_after": None, "delay": 0, "location": None,
+         "received": []}
 lock = threading.Lock()
 
 
@@ -54,6 +55,7 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             secrets, mode = list(state["secrets"]), state["mode"]
             status, retry_after, delay = state["status"], state["retry_after"], state["delay"]
+            location = state["location"]
         headers = {k.lower(): v for k, v in self.headers.items()}
         valid, payload = False, None
         for secret in secrets:
@@ -72,6 +74,8 @@ class Handler(BaseHTTPRequestHandler):
                 "signatures": headers.get("webhook-signature", "").count(",")})
         if not valid:
             self.reply(400, b"invalid signature")
+        elif mode == "redirect":
+            self.reply(307, b"", {"Location": location})
         elif mode == "gone":
             self.reply(410)
         elif mode == "fail":

@@ -128,7 +128,8 @@ func addRoutes(_ c: AppComponents, to router: Router<AppRequestContext>) {
   ).add(to: router)
   InvoiceRoutes(
     invoices: c.invoices, presenter: c.presenter, authenticator: c.authenticator, clock: c.clock,
-    rules: c.configuration.invoiceRules, connectors: c.connectors, vnpayGateway: c.configuration.vnpayGateway
+    rules: c.configuration.invoiceRules, connectors: c.connectors, provisioning: c.provisioning,
+    vnpayGateway: c.configuration.vnpayGateway
   ).add(to: router)
   ReceiptRoutes(
     receipts: c.receipts, authenticator: c.authenticator, clock: c.clock, limiter: c.pageLimit, clients: c.clients

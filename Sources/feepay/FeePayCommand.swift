@@ -81,6 +81,11 @@ struct Serve: AsyncParsableCommand {
         }
         _ = lock
       }
+      if configuration.app.webhooks?.allowPrivate == true {
+        logger.notice(
+          "webhooks may go to loopback and private addresses and over plain http (FEEPAY_WEBHOOK_ALLOW_PRIVATE=1\(runtime.environment["FEEPAY_WEBHOOK_ALLOW_PRIVATE"] == nil ? ", the embedded database's default" : "")); set FEEPAY_WEBHOOK_ALLOW_PRIVATE=0 to refuse them"
+        )
+      }
       let secrets = try runtime.secrets()
       let database = Database(
         configuration: postgres, poolSize: configuration.poolSize, leaseTimeout: configuration.databaseWait,
@@ -99,6 +104,7 @@ struct Serve: AsyncParsableCommand {
     configuration.app.host = host
     configuration.app.port = port
     configuration.app.publicBaseURL = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
+    configuration.app.webhooks?.allowPrivate = environment["DATABASE_URL"] == nil
     try ServeSettings.apply(environment, to: &configuration)
     if let publicURL { configuration.app.publicBaseURL = publicURL }
     return configuration

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FeePayCore
+import FeePayServer
 import FeePayStore
 import Foundation
 
@@ -88,7 +89,30 @@ struct AgencyCommand: AsyncParsableCommand {
 struct PortalCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "portal", abstract: "Portals: the systems that create invoices.",
-    subcommands: [Add.self, RotateSecret.self, Enable.self])
+    subcommands: [Add.self, RotateSecret.self, Enable.self, SetReturnHosts.self])
+
+  struct SetReturnHosts: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract:
+        "Set the hosts a portal may send citizens back to after VNPay (the checkout's return_url); replaces the list.")
+
+    @Option(help: "Portal code.") var code: String
+    @Option(help: "Comma-separated host names, e.g. dichvucong.example.gov.vn; empty: none.") var hosts: String
+
+    func run() async throws {
+      let runtime = Runtime(logger: commandLogger())
+      try await reportingErrors {
+        let list = hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        try await runtime.withDatabase { database in
+          try await ProvisioningStore(database: database, ids: IDGenerator(clock: runtime.clock)).setReturnHosts(
+            portal: code, hosts: list, actor: operatorActor, at: runtime.clock.now)
+        }
+        print(
+          "portal \(code): return hosts \(list.isEmpty ? "none" : list.map { $0.lowercased() }.joined(separator: ", "))"
+        )
+      }
+    }
+  }
 
   struct RotateSecret: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -148,10 +172,19 @@ struct PortalCommand: AsyncParsableCommand {
       try await reportingErrors {
         let list = agencies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let secrets = try runtime.secrets()
+        let allowPrivate = try runtime.webhooksMayGoPrivate()
+        if let webhookURL {
+          let transport = WebhookTransport(allowPrivate: allowPrivate)
+          if let refusal = await transport.refusal(
+            of: webhookURL, unresolved: { note("warning: \($0); FeePay checks it again before every delivery") })
+          {
+            throw FeePayError(.validationFailed, "webhook URL refused: \(refusal)")
+          }
+        }
         let secret = try await runtime.withDatabase { database in
           try await ProvisioningStore(database: database, ids: IDGenerator(clock: runtime.clock)).addPortal(
-            code: code, name: name, agencies: list, webhookURL: webhookURL, secrets: secrets, actor: operatorActor,
-            at: runtime.clock.now)
+            code: code, name: name, agencies: list, webhookURL: webhookURL, allowPrivateWebhooks: allowPrivate,
+            secrets: secrets, actor: operatorActor, at: runtime.clock.now)
         }
         note("portal \(code) added; its webhook secret follows (shown once: store it in the portal's configuration)")
         print(secret)

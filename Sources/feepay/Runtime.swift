@@ -18,6 +18,18 @@ struct Runtime {
 
   var usesEmbedded: Bool { environment["DATABASE_URL"] == nil }
 
+  /// Whether webhooks may go to private addresses and plain http: `FEEPAY_WEBHOOK_ALLOW_PRIVATE`
+  /// (`1` or `0`), by default on with the embedded database (a laptop) and off with
+  /// `DATABASE_URL`.
+  func webhooksMayGoPrivate() throws -> Bool {
+    switch environment["FEEPAY_WEBHOOK_ALLOW_PRIVATE"] {
+    case nil: return usesEmbedded
+    case "1": return true
+    case "0": return false
+    default: throw FeePayError(.configuration, "FEEPAY_WEBHOOK_ALLOW_PRIVATE must be 1 or 0")
+    }
+  }
+
   var clock: any WallClock { SystemClock() }
 
   func secrets() throws -> SecretBox {

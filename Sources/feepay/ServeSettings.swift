@@ -110,6 +110,15 @@ enum ServeSettings {
       return problem
     },
     ServeSetting(
+      key: "feepay.webhook.allow.private",
+      meaning:
+        "`1` lets webhooks go to loopback, private, link-local and other non-public addresses and over plain http; `0` refuses them, checked at `portal add` and again at every send (default `1` with the embedded database, which says so in its log, `0` with `DATABASE_URL`)"
+    ) { text, c in
+      guard text == "1" || text == "0" else { return "must be 1 or 0" }
+      c.app.webhooks?.allowPrivate = text == "1"
+      return nil
+    },
+    ServeSetting(
       key: "feepay.receipt.interval.ms",
       meaning: "how often the receipt issuer looks for paid invoices (default 1000; 0 turns it off)"
     ) { text, c in

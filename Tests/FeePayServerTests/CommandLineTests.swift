@@ -132,6 +132,39 @@ import Testing
       environment: env)
     #expect(portal.status == 0, "\(portal.stderr)")
     #expect(portal.stdout.hasPrefix("whsec_"))
+    // A webhook URL that leads inside, or plain http, is refused with DATABASE_URL unless
+    // FEEPAY_WEBHOOK_ALLOW_PRIVATE=1.
+    for url in [
+      "https://127.0.0.1/h", "https://[::ffff:10.0.0.1]/h", "https://169.254.169.254/h", "http://p.example/h",
+    ] {
+      let inside = try Self.run(
+        ["portal", "add", "--code", "dvc-in", "--name", "In", "--agencies", "HCM-STP", "--webhook-url", url],
+        environment: env)
+      #expect(inside.status != 0, "\(url)")
+      #expect(inside.stderr.contains("webhook URL refused"), "\(inside.stderr)")
+    }
+    var laptop = env
+    laptop["FEEPAY_WEBHOOK_ALLOW_PRIVATE"] = "1"
+    let allowed = try Self.run(
+      [
+        "portal", "add", "--code", "dvc-lan", "--name", "LAN", "--agencies", "HCM-STP", "--webhook-url",
+        "http://127.0.0.1:9/h",
+      ], environment: laptop)
+    #expect(allowed.status == 0, "\(allowed.stderr)")
+    #expect(
+      try await Self.scalar(configuration, "SELECT count(*)::int FROM portals WHERE code IN ('dvc-in', 'dvc-lan')") == 1
+    )
+    let hosts = try Self.run(
+      ["portal", "set-return-hosts", "--code", "dvc-hcm", "--hosts", "DichVuCong.example.gov.vn, p.example"],
+      environment: env)
+    #expect(hosts.status == 0, "\(hosts.stderr)")
+    #expect(
+      try await Self.scalar(
+        configuration,
+        "SELECT count(*)::int FROM portals WHERE code = 'dvc-hcm' AND return_hosts = ARRAY['dichvucong.example.gov.vn', 'p.example']"
+      ) == 1)
+    #expect(
+      try Self.run(["portal", "set-return-hosts", "--code", "dvc-hcm", "--hosts", "a/b"], environment: env).status != 0)
     let rotatedPortal = try Self.run(["portal", "rotate-secret", "--code", "dvc-hcm"], environment: env)
     #expect(rotatedPortal.status == 0, "\(rotatedPortal.stderr)")
     #expect(rotatedPortal.stdout.hasPrefix("whsec_"))

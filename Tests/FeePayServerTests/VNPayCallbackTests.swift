@@ -103,6 +103,8 @@ import Testing
     try await withFeePay { world, client in
       let g = try await gateway(world)
       let (id, code, total) = try await world.invoice(client)
+      try await ProvisioningStore(database: world.database, ids: IDGenerator(clock: world.clock)).setReturnHosts(
+        portal: world.portal, hosts: ["Portal.example"], actor: "test", at: world.clock.now)
       let r = try await client.send(
         .get, "/v1/invoices/\(id)/checkout?connector=\(g.code)&return_url=https://portal.example/back",
         key: world.portalKey)
@@ -116,6 +118,30 @@ import Testing
       let bad = try await client.send(
         .get, "/v1/invoices/\(id)/checkout?connector=nope&return_url=x", key: world.portalKey)
       #expect(bad.status == .unprocessableContent)
+      // The return URL is https and on the portal's own list of hosts, nowhere else.
+      for (returnURL, reason) in [
+        ("http://portal.example/back", "must be an https URL"),
+        ("https://evil.example/back", "host evil.example is not one of this portal's return hosts"),
+        (
+          "https://portal.example.evil.example/",
+          "host portal.example.evil.example is not one of this portal's return hosts"
+        ),
+        ("https://portal.example@evil.example/", "must not carry a user name"),
+        ("javascript:alert(1)", "must be an https URL"),
+      ] {
+        let refused = try await client.send(
+          .get, "/v1/invoices/\(id)/checkout?connector=\(g.code)&return_url=\(returnURL)", key: world.portalKey)
+        #expect(refused.status == .unprocessableContent, "\(returnURL)")
+        #expect(refused.json["errors"]?[0]?["detail"]?.stringValue == reason, "\(returnURL)")
+      }
+      // Another portal, with no return hosts, gets no checkout URL.
+      let (otherID, _, _) = try await world.invoice(client, key: world.otherPortalKey)
+      let none = try await client.send(
+        .get, "/v1/invoices/\(otherID)/checkout?connector=\(g.code)&return_url=https://portal.example/back",
+        key: world.otherPortalKey)
+      #expect(
+        none.json["errors"]?[0]?["detail"]?.stringValue
+          == "this portal has no return hosts (feepay portal set-return-hosts)")
       _ = try await client.send(.post, "/v1/invoices/\(id)/cancel", key: world.portalKey)
       let closed = try await client.send(
         .get, "/v1/invoices/\(id)/checkout?connector=\(g.code)&return_url=https://portal.example/back",

@@ -77,16 +77,18 @@ final class Receiver: Sendable {
     let code = "w-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
     let store = ProvisioningStore(database: world.database, ids: IDGenerator(clock: world.clock))
     let secret = try await store.addPortal(
-      code: code, name: "Webhook portal", agencies: [world.agency], webhookURL: url, secrets: world.secrets,
+      code: code, name: "Webhook portal", agencies: [world.agency], webhookURL: url, allowPrivateWebhooks: true,
+      secrets: world.secrets,
       actor: "test", at: world.clock.now)
     let key = try await store.createKey(role: .portal, portalCode: code, label: nil, actor: "test", at: world.clock.now)
     return (code, key.secret, secret)
   }
 
-  func dispatcher(_ world: TestWorld, timeout: Duration = .seconds(2)) -> WebhookDispatcher {
+  func dispatcher(_ world: TestWorld, timeout: Duration = .seconds(2), allowPrivate: Bool = true) -> WebhookDispatcher {
     var settings = WebhookSettings()
     settings.timeout = timeout
     settings.schedule = RetrySchedule(delays: [5, 60, 600])
+    settings.allowPrivate = allowPrivate
     return WebhookDispatcher(
       store: WebhookStore(database: world.database, secrets: world.secrets), clock: world.clock, settings: settings,
       metrics: AppMetrics(), logger: TestEnvironment.logger)
@@ -167,6 +169,7 @@ final class Receiver: Sendable {
     defer { receiver.stop() }
     var settings = WebhookSettings()
     settings.pollInterval = .milliseconds(100)
+    settings.allowPrivate = true  // the receiver listens on loopback
     try await withFeePay(isolated: true, configure: { $0.webhooks = settings }) { world, client in
       let portal = try await portal(world, url: receiver.url)
       try await receiver.control(["secrets": [.string(portal.secret)]])
@@ -351,5 +354,94 @@ final class Receiver: Sendable {
           "SELECT count(*)::int FROM webhook_deliveries WHERE portal_code = \(portal.code) AND status = 'delivered'")
           == 1000)
     }
+  }
+
+  /// A redirect is the portal's answer, never followed: the body and its signature go to the
+  /// URL the portal registered and nowhere else. (async-http-client's shared client
+  /// followed up to 20, re-posting the signed payer data.)
+  @Test func aRedirectIsNotFollowed() async throws {
+    let first = try await Receiver()
+    let second = try await Receiver()
+    defer {
+      first.stop()
+      second.stop()
+    }
+    try await withFeePay(isolated: true) { world, client in
+      let portal = try await portal(world, url: first.url)
+      try await first.control([
+        "secrets": [.string(portal.secret)], "mode": "redirect", "location": .string(second.url),
+      ])
+      try await second.control(["secrets": [.string(portal.secret)]])
+      let event = try await makeEvent(world, client, key: portal.key)
+      #expect(try await dispatcher(world).runOnce() == 1)
+      #expect(try await first.received().count == 1)
+      #expect(try await second.received().isEmpty, "the redirect was followed")
+      let (state, attempts, _) = try await status(world, event)
+      #expect(state == "pending")
+      #expect(attempts == 1)
+      let rows = try await world.database.query(
+        "SELECT last_status, last_error FROM webhook_deliveries WHERE event_id = \(event)")
+      let (lastStatus, lastError) = try rows[0].decode((Int?, String?).self)
+      #expect(lastStatus == 307)
+      #expect(lastError == "HTTP 307 (redirects are not followed)")
+    }
+  }
+
+  /// Unless private targets are allowed, a delivery to an address inside is refused before
+  /// any connection is made (here a live receiver on loopback gets nothing), and the refusal
+  /// is what the delivery records.
+  @Test func aWebhookIsNeverSentInside() async throws {
+    let receiver = try await Receiver()
+    defer { receiver.stop() }
+    try await withFeePay(isolated: true) { world, client in
+      // Stored while private targets were allowed; the operator has since turned them off.
+      let portal = try await portal(world, url: receiver.url)
+      try await receiver.control(["secrets": [.string(portal.secret)]])
+      let event = try await makeEvent(world, client, key: portal.key)
+      #expect(try await dispatcher(world, allowPrivate: false).runOnce() == 1)
+      #expect(try await receiver.received().isEmpty)
+      let rows = try await world.database.query(
+        "SELECT status, last_status, last_error FROM webhook_deliveries WHERE event_id = \(event)")
+      let (state, lastStatus, lastError) = try rows[0].decode((String, Int?, String?).self)
+      #expect(state == "pending", "DNS can change: the delivery is retried on its schedule")
+      #expect(lastStatus == nil)
+      #expect(lastError?.hasPrefix("refused: webhook URL must start with https://") == true, "\(lastError ?? "")")
+      // Allowed again, the same delivery goes.
+      try await makeDue(world, event)
+      #expect(try await dispatcher(world, allowPrivate: true).runOnce() == 1)
+      #expect(try await status(world, event).0 == "delivered")
+    }
+  }
+
+  /// Every spelling of an address inside is refused, whether it is written as a literal
+  /// (in any form the system's resolver accepts) or reached through a name.
+  @Test func addressesInsideAreRefusedInEverySpelling() async throws {
+    let transport = WebhookTransport(allowPrivate: false)
+    let inside: [(String, String)] = [
+      ("https://127.0.0.1/hook", "loopback"), ("https://127.1.2.3/", "loopback"),
+      ("https://2130706433/", "loopback"), ("https://0x7f.0.0.1/", "loopback"),
+      ("https://[::1]/", "loopback"), ("https://[::ffff:127.0.0.1]/", "loopback"),
+      ("https://[::ffff:7f00:1]:8443/", "loopback"), ("https://10.1.2.3/", "private"),
+      ("https://172.16.0.1/", "private"), ("https://192.168.1.1/", "private"), ("https://100.64.0.1/", "private"),
+      ("https://[fd00::1]/", "private"), ("https://169.254.169.254/latest/meta-data", "link_local"),
+      ("https://[fe80::1]/", "link_local"), ("https://224.0.0.1/", "multicast"), ("https://[ff02::1]/", "multicast"),
+      ("https://0.0.0.0/", "unspecified"), ("https://[::]/", "unspecified"),
+      ("https://[64:ff9b::a00:1]/", "private"), ("https://[2002:7f00:1::]/", "loopback"),
+      ("https://user@127.0.0.1@10.0.0.1/", "private"),
+    ]
+    for (url, scope) in inside {
+      let refusal = await transport.refusal(of: url)
+      #expect(refusal?.hasSuffix("a \(scope) address") == true, "\(url): \(refusal ?? "accepted")")
+    }
+    #expect(await transport.refusal(of: "https://localhost/") == "webhook URL names localhost")
+    #expect(await transport.refusal(of: "https://a.localhost/") == "webhook URL names localhost")
+    #expect(await transport.refusal(of: "http://8.8.8.8/")?.hasPrefix("webhook URL must start with https://") == true)
+    #expect(await transport.refusal(of: "ftp://8.8.8.8/") != nil)
+    #expect(await transport.refusal(of: "https://8.8.8.8/hook") == nil, "a public literal needs no lookup")
+    var unresolved: [String] = []
+    #expect(await transport.refusal(of: "https://nowhere.invalid/hook") { unresolved.append($0) } == nil)
+    #expect(unresolved.count == 1, "a name without an address is reported, and checked again at each send")
+    let laptop = WebhookTransport(allowPrivate: true)
+    #expect(await laptop.refusal(of: "http://127.0.0.1:9/hook") == nil)
   }
 }

@@ -1,4 +1,4 @@
-public import AsyncHTTPClient
+import AsyncHTTPClient
 public import FeePayCore
 public import FeePayStore
 public import Foundation
@@ -17,6 +17,10 @@ public struct WebhookSettings: Sendable {
   /// How long a claimed delivery is leased before another instance may take it over.
   public var lease: TimeInterval = 60
   public var pollInterval: Duration = .seconds(1)
+  /// Whether webhooks may go to loopback, private, link-local and other non-global
+  /// addresses, and over plain http (`FEEPAY_WEBHOOK_ALLOW_PRIVATE`; the embedded laptop
+  /// setup turns it on). Off, every send resolves the host and refuses such addresses.
+  public var allowPrivate = false
 
   public init() {}
 }
@@ -27,24 +31,25 @@ public struct WebhookSettings: Sendable {
 /// instances never send one event twice in the normal course; a crash between sending and
 /// recording may repeat one, which is what `webhook-id` is for. Deliveries run
 /// concurrently, at most `perPortal` for any one portal, so a slow portal delays no other.
+/// Each send goes through ``WebhookTransport``: never a redirect, never a non-global address
+/// unless the operator allows it.
 public struct WebhookDispatcher: Service {
   let store: WebhookStore
   let clock: any WallClock
   let settings: WebhookSettings
   let metrics: AppMetrics
   let logger: Logger
-  let http: HTTPClient
+  let transport: WebhookTransport
 
   public init(
-    store: WebhookStore, clock: any WallClock, settings: WebhookSettings, metrics: AppMetrics, logger: Logger,
-    http: HTTPClient = .shared
+    store: WebhookStore, clock: any WallClock, settings: WebhookSettings, metrics: AppMetrics, logger: Logger
   ) {
     self.store = store
     self.clock = clock
     self.settings = settings
     self.metrics = metrics
     self.logger = logger
-    self.http = http
+    self.transport = WebhookTransport(allowPrivate: settings.allowPrivate)
   }
 
   enum Step: Sendable {
@@ -142,21 +147,21 @@ public struct WebhookDispatcher: Service {
     let attempt = job.attempts + 1
     let result: WebhookStore.Result
     do {
-      let response = try await http.execute(
+      let (status, headers) = try await transport.send(
         request,
         timeout: .nanoseconds(
           Int64(settings.timeout.components.seconds) * 1_000_000_000
             + settings.timeout.components.attoseconds / 1_000_000_000))
-      _ = try? await response.body.collect(upTo: 64 * 1024)
-      let status = Int(response.status.code)
       if (200..<300).contains(status) {
         result = .delivered(status: status)
       } else if status == 410 {
         result = .gone
       } else {
-        let retryAfter = RetrySchedule.retryAfter(response.headers.first(name: "retry-after"), now: clock.now)
+        let retryAfter = RetrySchedule.retryAfter(headers.first(name: "retry-after"), now: clock.now)
+        let error: String =
+          (300..<400).contains(status) ? "HTTP \(status) (redirects are not followed)" : "HTTP \(status)"
         result = .failed(
-          status: status, error: "HTTP \(status)",
+          status: status, error: error,
           retryAt: settings.schedule.nextAttempt(after: attempt, now: clock.now, retryAfter: retryAfter))
       }
     } catch {
@@ -181,6 +186,8 @@ public struct WebhookDispatcher: Service {
   /// A short, secret-free description of a transport error.
   static func describe(_ error: any Error) -> String {
     switch error {
+    case let error as WebhookTransport.Refused:
+      error.description
     case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout:
       "timed out"
     case let error as HTTPClientError where error == .connectTimeout:

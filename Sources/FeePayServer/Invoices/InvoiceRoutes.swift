@@ -14,6 +14,7 @@ struct InvoiceRoutes: Sendable {
   let clock: any WallClock
   let rules: InvoiceRules
   let connectors: ConnectorStore
+  let provisioning: ProvisioningStore
   let vnpayGateway: String
 
   static let readers: Set<Role> = [.portal, .accountant, .auditor, .admin]
@@ -51,8 +52,10 @@ struct InvoiceRoutes: Sendable {
     var errors: [FieldError] = []
     let connectorCode = parameters.get("connector") ?? ""
     let returnURL = parameters.get("return_url") ?? ""
-    if ProvisioningRules.webhookURL(returnURL) != nil {
-      errors.append(FieldError(parameter: "return_url", "must be an http(s) URL"))
+    var returnHosts: [String] = []
+    if let portal = principal.portalCode { returnHosts = try await provisioning.returnHosts(portal: portal) }
+    if let refusal = OutboundURL.returnURLRefusal(returnURL, allowedHosts: returnHosts) {
+      errors.append(FieldError(parameter: "return_url", refusal))
     }
     let connector = try await connectors.connector(connectorCode, now: now)
     if connector?.kind != .vnpay { errors.append(FieldError(parameter: "connector", "must name a vnpay connector")) }

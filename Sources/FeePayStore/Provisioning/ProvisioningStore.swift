@@ -77,14 +77,38 @@ public struct ProvisioningStore: Sendable {
     }
   }
 
+  /// Replaces the hosts a portal may send citizens back to after VNPay (lowercased), audited.
+  public func setReturnHosts(portal: String, hosts: [String], actor: String, at now: Date) async throws {
+    let hosts = Array(Set(hosts.map { $0.lowercased() })).sorted()
+    if let problem = hosts.lazy.compactMap(OutboundURL.hostNameRefusal).first {
+      throw FeePayError(.validationFailed, problem)
+    }
+    try await database.transaction { c in
+      let updated = try await c.query(
+        "UPDATE portals SET return_hosts = \(hosts) WHERE code = \(portal) RETURNING 1", logger: database.logger
+      ).collect()
+      guard !updated.isEmpty else { throw FeePayError(.notFound, "No portal \(portal).") }
+      try await AuditLog.append(
+        on: c, logger: database.logger, at: now, actor: actor, action: "portal.set_return_hosts",
+        subject: "portal:\(portal)", summary: ["hosts": .array(hosts.map(JSONValue.string))])
+    }
+  }
+
+  /// The hosts a portal may send citizens back to after VNPay.
+  public func returnHosts(portal: String) async throws -> [String] {
+    try await database.query("SELECT return_hosts FROM portals WHERE code = \(portal)").first?.decode(
+      [String].self) ?? []
+  }
+
   /// Adds a portal allowed to bill for `agencies`; answers its new webhook secret, which is
-  /// stored only sealed under the master key.
+  /// stored only sealed under the master key. The webhook URL must be https unless
+  /// `allowPrivateWebhooks` (where it resolves to is the caller's check, and every send's).
   public func addPortal(
-    code: String, name: String, agencies: [String], webhookURL: String?, secrets: SecretBox, actor: String,
-    at now: Date
+    code: String, name: String, agencies: [String], webhookURL: String?, allowPrivateWebhooks: Bool = false,
+    secrets: SecretBox, actor: String, at now: Date
   ) async throws -> String {
     if let problem = ProvisioningRules.portalCode(code) ?? ProvisioningRules.name(name)
-      ?? webhookURL.flatMap(ProvisioningRules.webhookURL)
+      ?? webhookURL.flatMap({ OutboundURL.webhookRefusal($0, allowPrivate: allowPrivateWebhooks) })
     {
       throw FeePayError(.validationFailed, problem)
     }

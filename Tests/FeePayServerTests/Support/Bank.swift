@@ -61,12 +61,13 @@ struct TestBank: Sendable {
 
 extension TestWorld {
   /// Creates an invoice and answers (id, payment code, total).
-  func invoice(_ client: any TestClientProtocol, expiresIn: TimeInterval? = nil) async throws -> (String, String, Int64)
+  func invoice(_ client: any TestClientProtocol, expiresIn: TimeInterval? = nil, key: String? = nil) async throws
+    -> (String, String, Int64)
   {
     let body = invoiceBody {
       if let expiresIn { $0["expires_at"] = .string(Timestamp.format(clock.now.addingTimeInterval(expiresIn))) }
     }
-    let r = try await client.createInvoice(body, key: portalKey)
+    let r = try await client.createInvoice(body, key: key ?? portalKey)
     guard r.status == .created, let id = r.json["id"]?.stringValue, let code = r.json["payment_code"]?.stringValue,
       let total = r.json["total_amount"]?.intValue
     else { throw FeePayError(.internalError, "could not create an invoice: \(r.status)") }
