@@ -146,6 +146,29 @@ import Testing
     #expect(error?.location == "/Document/BkToCstmrStmt")
   }
 
+  /// No DTD is read: a document type declaration is refused before parsing, in any of its
+  /// forms (internal entities that expand, external ones that read files), and the samples'
+  /// own prologs (declaration, comments) pass.
+  @Test func aDocumentTypeDeclarationIsRefused() throws {
+    let root = "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt/></Document>"
+    let hostile = [
+      "<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]>"
+        + root,
+      "<!DOCTYPE Document SYSTEM \"file:///etc/passwd\">" + root,
+      "\u{FEFF}<?xml version=\"1.0\"?>\n<!-- a comment -->\n<!doctype Document>" + root,
+      "<!ENTITY x \"y\">" + root,
+    ]
+    for xml in hostile {
+      let error = #expect(throws: StatementError.self) { try CamtStatement.checkProlog(Array(xml.utf8)) }
+      #expect(error?.reason.contains("declaration") == true, "\(xml)")
+    }
+    #expect(throws: StatementError.self) { try CamtStatement.checkProlog(Array("hello <Document/>".utf8)) }
+    try CamtStatement.checkProlog(Array(("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- x -->\n" + root).utf8))
+    for name in ["camt053.v2.minimal", "camt053.v8", "camt054.v2"] {
+      try CamtStatement.checkProlog(try Data(contentsOf: Self.url(name)))
+    }
+  }
+
   @Test func brokenAndForeignDocumentsAreRefused() {
     func parse(_ xml: String) throws {
       try CamtStatement(emit: { _ in }).parse(InputStream(data: Data(xml.utf8)))

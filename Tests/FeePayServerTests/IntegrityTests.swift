@@ -183,3 +183,58 @@ final class Flag: Sendable {
   var isSet: Bool { state.withLock { $0 } }
   func set() { state.withLock { $0 = true } }
 }
+
+/// Files without surprises: what an upload may carry and where it goes.
+@Suite struct HostileFileTests {
+  /// A camt statement with a DTD is refused before it is parsed: before, FoundationXML
+  /// expanded its entities, so `&code;` below became the invoice's payment code and the line
+  /// was recovered.
+  @Test func aCamtFileWithADoctypeIsRefused() async throws {
+    try await withFeePay(isolated: true) { world, client in
+      let bank = try await TestBank.hmac(world)
+      let day = BusinessDate(containing: world.clock.now)
+      let (_, code, total) = try await world.invoice(client)
+      let xml = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <!DOCTYPE Document [<!ENTITY code "\(code)">]>
+        <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>1</MsgId></GrpHdr>
+        <Stmt><Id>S1</Id>
+        <Ntry><Amt Ccy="VND">\(total)</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+          <BookgDt><Dt>\(day)</Dt></BookgDt>
+          <NtryDtls><TxDtls><Refs><AcctSvcrRef>DTD.1</AcctSvcrRef></Refs>
+            <RmtInf><Strd><CdtrRefInf><Ref>&code;</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry>
+        </Stmt></BkToCstmrStmt></Document>
+        """
+      let r = try await client.upload(
+        Array(xml.utf8), connector: bank.code, day: day, key: world.accountantKey, type: "application/xml")
+      #expect(r.status == .unprocessableContent)
+      #expect(r.problemCode == "statement_invalid")
+      #expect(r.json["detail"]?.stringValue?.contains("document type declaration") == true, "\(r.json)")
+      #expect(try await world.scalar("SELECT count(*)::int FROM settlements") == 0)
+      #expect(try await world.scalar("SELECT count(*)::int FROM payments") == 0)
+    }
+  }
+
+  /// `master.key` is born 0600, and a key file other users may read stops the start.
+  @Test func theMasterKeyIsNeverReadableByOthers() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("mk-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let first = try MasterKey.load(environment: [:], dataRoot: root)
+    let file = root.appendingPathComponent("master.key")
+    let mode = try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int
+    #expect(mode == 0o600)
+    let again = try MasterKey.load(environment: [:], dataRoot: root)
+    #expect(try again.open(first.seal("x", context: "c"), context: "c") == "x", "the same key is read back")
+    try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file.path)
+    let refused = #expect(throws: FeePayError.self) { try MasterKey.load(environment: [:], dataRoot: root) }
+    #expect(refused?.detail.contains("chmod 600") == true, "\(refused?.detail ?? "")")
+    // FEEPAY_MASTER_KEY_FILE likewise; group-readable (a secret mounted for a group) is allowed.
+    let keyFile = root.appendingPathComponent("mounted.key")
+    try Data(SecretBox.generateMasterKey().utf8).write(to: keyFile)
+    for (mode, allowed) in [(0o604, false), (0o644, false), (0o640, true), (0o400, true)] {
+      try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: keyFile.path)
+      let loaded = Result { try MasterKey.load(environment: ["FEEPAY_MASTER_KEY_FILE": keyFile.path], dataRoot: nil) }
+      #expect(((try? loaded.get()) != nil) == allowed, "mode \(String(mode, radix: 8))")
+    }
+  }
+}

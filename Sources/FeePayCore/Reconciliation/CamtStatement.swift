@@ -48,11 +48,68 @@ public final class CamtStatement: NSObject, XMLParserDelegate {
 
   public static let namespacePrefix = "urn:iso:std:iso:20022:tech:xsd:"
 
-  /// Parses a whole stream; throws the first problem with its line or element path.
+  /// How much of a file ``checkProlog(_:)`` needs to see: the root element must start within it.
+  public static let prologLimit = 64 * 1024
+
+  /// Refuses a document type declaration, before anything is parsed: a camt message has
+  /// none, and a DTD is where entities are declared (internal ones expand "billion laughs"
+  /// style, external ones read files or URLs). Without one only XML's five predefined
+  /// entities and character references exist, which expand to one character each. `head` is
+  /// the file's first ``prologLimit`` bytes (or all of it): the XML declaration, comments
+  /// and processing instructions may come before the root element, nothing else.
+  public static func checkProlog(_ head: some Collection<UInt8>) throws(StatementError) {
+    let bytes = Array(head)
+    var i = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+    func starts(_ s: String, at j: Int) -> Bool {
+      let t = Array(s.utf8)
+      return j + t.count <= bytes.count && Array(bytes[j..<(j + t.count)]) == t
+    }
+    func skip(past end: String) -> Bool {
+      let t = Array(end.utf8)
+      var j = i
+      while j + t.count <= bytes.count {
+        if Array(bytes[j..<(j + t.count)]) == t {
+          i = j + t.count
+          return true
+        }
+        j += 1
+      }
+      return false
+    }
+    scan: while i < bytes.count {
+      switch bytes[i] {
+      case 0x20, 0x09, 0x0A, 0x0D:
+        i += 1
+      case UInt8(ascii: "<") where starts("<?", at: i):
+        guard skip(past: "?>") else { break scan }
+      case UInt8(ascii: "<") where starts("<!--", at: i):
+        guard skip(past: "-->") else { break scan }
+      case UInt8(ascii: "<") where starts("<!", at: i):
+        let word = String(decoding: bytes[(i + 2)..<min(bytes.count, i + 9)], as: UTF8.self).uppercased()
+        throw StatementError(
+          location: "/",
+          reason: word.hasPrefix("DOCTYPE")
+            ? "the file has a document type declaration (<!DOCTYPE>); a camt statement has none, and none is read"
+            : "the file has a markup declaration before its root element")
+      case UInt8(ascii: "<"):
+        return
+      default:
+        throw StatementError(location: "/", reason: "not an XML document (text before the root element)")
+      }
+    }
+    if bytes.count >= prologLimit {
+      throw StatementError(location: "/", reason: "no root element in the first \(prologLimit / 1024) KiB")
+    }
+  }
+
+  /// Parses a whole stream; throws the first problem with its line or element path. The
+  /// caller checks the file's prolog first (``checkProlog(_:)``): FoundationXML expands the
+  /// entities a DTD declares and tells its delegate nothing of them.
   public func parse(_ stream: InputStream) throws(StatementError) {
     let parser = XMLParser(stream: stream)
     parser.delegate = self
     parser.shouldProcessNamespaces = false
+    parser.shouldResolveExternalEntities = false
     let ok = parser.parse()
     if let failure { throw failure }
     guard ok else {

@@ -82,6 +82,10 @@ public enum StatementImporter {
         try reader.finish(emit: handle)
         guard sawHeader else { throw StatementError(location: "line 1", reason: "the file is empty") }
       case .camt:
+        let head = try FileHandle(forReadingFrom: file)
+        let prolog = try head.read(upToCount: CamtStatement.prologLimit) ?? Data()
+        try? head.close()
+        try CamtStatement.checkProlog(prolog)
         guard let stream = InputStream(url: file) else {
           throw StatementError(location: "/", reason: "cannot read the file")
         }
