@@ -27,6 +27,12 @@ public struct AppConfiguration: Sendable {
   public var receiptInterval: Duration? = .seconds(1)
   /// The largest settlement file accepted (default 512 MiB).
   public var maxStatementBytes = 512 << 20
+  /// Where uploads and the rows loaded from them are kept while they are worked on
+  /// (`FEEPAY_SPOOL_DIR`; `serve` defaults to `FEEPAY_DATA_DIR/tmp`).
+  public var spoolDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("feepay-spool")
+  /// Statement uploads one instance works on at once (API and console together); more are
+  /// answered 429 with `Retry-After`.
+  public var maxConcurrentUploads = 4
   /// Webhook delivery to portals; `nil` turns the dispatcher off (tests drive it by hand).
   public var webhooks: WebhookSettings? = WebhookSettings()
   /// VNPay's payment page (sandbox by default; production is https://pay.vnpay.vn/vpcpay.html).
@@ -74,6 +80,8 @@ struct AppComponents: Sendable {
   let clients: ClientAddress
   let staff: StaffStore
   let overview: OverviewStore
+  let spool: Spool
+  let uploads: UploadGate
 
   init(
     configuration: AppConfiguration, database: Database, migrator: Migrator, secrets: SecretBox, clock: any WallClock,
@@ -107,6 +115,8 @@ struct AppComponents: Sendable {
     self.clients = ClientAddress(trustedProxies: configuration.trustedProxies)
     self.staff = StaffStore(database: database, ids: ids, secrets: secrets)
     self.overview = OverviewStore(database: database)
+    self.spool = Spool(directory: configuration.spoolDirectory)
+    self.uploads = UploadGate(limit: configuration.maxConcurrentUploads)
   }
 }
 
@@ -136,7 +146,7 @@ func addRoutes(_ c: AppComponents, to router: Router<AppRequestContext>) {
   ).add(to: router)
   SettlementRoutes(
     settlements: c.settlements, authenticator: c.authenticator, clock: c.clock, ids: c.ids,
-    maxStatementBytes: c.configuration.maxStatementBytes
+    maxStatementBytes: c.configuration.maxStatementBytes, spool: c.spool, uploads: c.uploads
   ).add(to: router)
   EventRoutes(store: c.webhooks, authenticator: c.authenticator, clock: c.clock).add(to: router)
   PaymentPage(
@@ -173,7 +183,8 @@ func addConsole(_ c: AppComponents, to router: Router<AppRequestContext>) {
   signIn.addSignOut(to: signedIn)
   ConsoleRoutes(
     overview: c.overview, settlements: c.settlements, staff: c.staff, provisioning: c.provisioning,
-    connectors: c.connectors, clock: c.clock, maxStatementBytes: c.configuration.maxStatementBytes
+    connectors: c.connectors, clock: c.clock, maxStatementBytes: c.configuration.maxStatementBytes,
+    spool: c.spool, uploads: c.uploads
   ).add(to: signedIn)
   ConsoleRecords(
     settlements: c.settlements, overview: c.overview, receipts: c.receipts, ledger: c.ledger, clock: c.clock

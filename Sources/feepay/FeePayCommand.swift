@@ -8,6 +8,10 @@ import Logging
 import NIOHTTP1
 import PostgresNIO
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 #if canImport(FoundationNetworking)
   import FoundationNetworking
 #endif
@@ -45,6 +49,9 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Base URL of citizen-facing links (FEEPAY_PUBLIC_URL).") var publicURL: String?
 
   func run() async throws {
+    // A file size limit (RLIMIT_FSIZE) makes a write fail with EFBIG, answered like a full
+    // disk; by default its signal would end the process with every request in flight.
+    signal(SIGXFSZ, SIG_IGN)
     LoggingSystem.bootstrap { label in
       JSONLogHandler(
         label: label,
@@ -105,6 +112,7 @@ struct Serve: AsyncParsableCommand {
     configuration.app.port = port
     configuration.app.publicBaseURL = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
     configuration.app.webhooks?.allowPrivate = environment["DATABASE_URL"] == nil
+    configuration.app.spoolDirectory = Runtime.spoolDirectory(environment)
     try ServeSettings.apply(environment, to: &configuration)
     if let publicURL { configuration.app.publicBaseURL = publicURL }
     return configuration

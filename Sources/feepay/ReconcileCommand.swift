@@ -45,7 +45,7 @@ struct Reconcile: AsyncParsableCommand {
       do {
         return try await store.importStatement(
           url, format: kind, connector: connector, businessDate: day, sha256: try StatementImporter.sha256(of: url),
-          actor: operatorActor, now: runtime.clock.now,
+          spool: runtime.spool, actor: operatorActor, now: runtime.clock.now,
           progress: progress, parsed: parsed)
       } catch let error as StatementError {
         throw FeePayError(.statementInvalid, error.description)

@@ -11,10 +11,20 @@ struct Runtime {
   let environment = ProcessInfo.processInfo.environment
   let logger: Logger
 
-  var dataRoot: URL {
+  var dataRoot: URL { Self.dataRoot(environment) }
+
+  static func dataRoot(_ environment: [String: String]) -> URL {
     if let dir = environment["FEEPAY_DATA_DIR"] { return URL(fileURLWithPath: dir) }
     return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".feepay")
   }
+
+  /// FeePay's folder for files it works on (`FEEPAY_SPOOL_DIR`, default `FEEPAY_DATA_DIR/tmp`).
+  static func spoolDirectory(_ environment: [String: String]) -> URL {
+    environment["FEEPAY_SPOOL_DIR"].map { URL(fileURLWithPath: $0) }
+      ?? dataRoot(environment).appendingPathComponent("tmp")
+  }
+
+  var spool: Spool { Spool(directory: Self.spoolDirectory(environment)) }
 
   var usesEmbedded: Bool { environment["DATABASE_URL"] == nil }
 

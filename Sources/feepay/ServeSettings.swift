@@ -165,6 +165,24 @@ enum ServeSettings {
       return problem
     },
     ServeSetting(
+      key: "feepay.spool.dir",
+      meaning:
+        "FeePay's folder for statement uploads while they are imported (default `FEEPAY_DATA_DIR/tmp`; created 0700, files 0600); when its disk is full an upload is answered `507 insufficient_storage` and the server runs on"
+    ) { text, c in
+      guard text.hasPrefix("/") else { return "must be an absolute path" }
+      c.app.spoolDirectory = URL(fileURLWithPath: text)
+      return nil
+    },
+    ServeSetting(
+      key: "feepay.max.uploads",
+      meaning:
+        "statement uploads one instance imports at once, API and console together (default 4, 1-64); more are answered `429` with `Retry-After`"
+    ) { text, c in
+      let (n, problem) = number(text, 1...64, "1-64")
+      if let n { c.app.maxConcurrentUploads = n }
+      return problem
+    },
+    ServeSetting(
       key: "feepay.console.hsts",
       meaning:
         "the `Strict-Transport-Security` header of console pages, e.g. `max-age=31536000` (default none: set it where the console is served over HTTPS, which its `Secure` session cookie needs anywhere but loopback)"

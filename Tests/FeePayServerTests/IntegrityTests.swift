@@ -1,9 +1,12 @@
+import AsyncHTTPClient
 import FeePayCore
 import FeePayServer
 import FeePayStore
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import NIOCore
+import NIOHTTP1
 import PostgresNIO
 import Synchronization
 import Testing
@@ -215,6 +218,21 @@ final class Flag: Sendable {
     }
   }
 
+  /// Spool files are FeePay's alone: the folder 0700, each file 0600 from its creation.
+  @Test func spoolFilesAreReadableByFeePayAlone() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("sp-\(UUID().uuidString)/a/tmp")
+    defer { try? FileManager.default.removeItem(at: root.deletingLastPathComponent().deletingLastPathComponent()) }
+    let file = try Spool(directory: root).create("statement")
+    try file.write(Array("bank_txn_id\n".utf8))
+    try file.close()
+    let attributes = try FileManager.default.attributesOfItem(atPath: file.url.path)
+    #expect(attributes[.posixPermissions] as? Int == 0o600)
+    #expect(attributes[.size] as? Int == 12)
+    #expect(try FileManager.default.attributesOfItem(atPath: root.path)[.posixPermissions] as? Int == 0o700)
+    file.remove()
+    #expect(!FileManager.default.fileExists(atPath: file.url.path))
+  }
+
   /// `master.key` is born 0600, and a key file other users may read stops the start.
   @Test func theMasterKeyIsNeverReadableByOthers() throws {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("mk-\(UUID().uuidString)")
@@ -235,6 +253,93 @@ final class Flag: Sendable {
       try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: keyFile.path)
       let loaded = Result { try MasterKey.load(environment: ["FEEPAY_MASTER_KEY_FILE": keyFile.path], dataRoot: nil) }
       #expect(((try? loaded.get()) != nil) == allowed, "mode \(String(mode, radix: 8))")
+    }
+  }
+}
+
+/// Statement uploads against a real `feepay serve`: a full disk answers that upload and
+/// nothing else, and only so many run at once.
+@Suite(.serialized) struct UploadLimitTests {
+  static func csv(lines: Int, at date: Date) -> [UInt8] {
+    var csv = StatementCSV()
+    for i in 0..<lines { csv.add("BIG.\(i)", amount: 1000, at: date, memo: String(repeating: "x", count: 40)) }
+    return csv.bytes
+  }
+
+  /// Under a 1 MiB file size limit (a full disk, as far as a write can tell) a 3 MiB upload
+  /// is answered 507 and leaves nothing behind; the server keeps serving (before, the trap
+  /// in `FileHandle.write` ended the process with every callback in flight).
+  @Test func aFullDiskRefusesTheUploadAndTheServerRunsOn() async throws {
+    let spool = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: spool) }
+    try await withServedFeePay(environment: ["FEEPAY_SPOOL_DIR": spool.path], fileSizeLimit: 1 << 20) {
+      world, served, _ in
+      let bank = try await TestBank.hmac(world)
+      let day = BusinessDate(containing: Date())
+      let big = Self.csv(lines: 36_000, at: Date())
+      #expect(big.count > 3 << 20)
+      let refused = try await served.send(
+        .POST, "/v1/settlements?connector=\(bank.code)&business_date=\(day)", key: world.accountantKey, raw: big,
+        contentType: "text/csv")
+      #expect(refused.code == 507, "\(refused.json)")
+      #expect(refused.problemCode == "insufficient_storage")
+      #expect(served.process.isRunning)
+      #expect(try await world.scalar("SELECT count(*)::int FROM settlements") == 0)
+      #expect(try FileManager.default.contentsOfDirectory(atPath: spool.path).isEmpty, "the partial file is removed")
+      let mode = try FileManager.default.attributesOfItem(atPath: spool.path)[.posixPermissions] as? Int
+      #expect(mode == 0o700)
+      // The service runs on: a callback is recorded, a small statement is imported.
+      let invoice = try await served.invoice(world)
+      #expect(try await served.pay(bank, code: invoice.code, amount: invoice.total, txn: "SMALL.1").code == 200)
+      var small = StatementCSV()
+      small.add("SMALL.1", code: invoice.code, amount: invoice.total, at: Date())
+      let imported = try await served.send(
+        .POST, "/v1/settlements?connector=\(bank.code)&business_date=\(day)", key: world.accountantKey,
+        raw: small.bytes, contentType: "text/csv")
+      #expect(imported.code == 201, "\(imported.json)")
+      #expect(try await served.send(.GET, "/health/ready").code == 200)
+    }
+  }
+
+  /// With `FEEPAY_MAX_UPLOADS=1`, a second upload while one is being received is answered
+  /// 429 with `Retry-After` at once; the first completes.
+  @Test func onlySoManyUploadsRunAtOnce() async throws {
+    try await withServedFeePay(environment: ["FEEPAY_MAX_UPLOADS": "1"]) { world, served, _ in
+      let bank = try await TestBank.hmac(world)
+      let day = BusinessDate(containing: Date())
+      let body = Self.csv(lines: 200, at: Date())
+      let received = Flag()
+      // The first upload's body arrives slowly: half, a pause, the rest.
+      var request = HTTPClientRequest(
+        url: served.baseURL + "/v1/settlements?connector=\(bank.code)&business_date=\(day)")
+      request.method = .POST
+      request.headers.add(name: "Authorization", value: "Bearer \(world.accountantKey)")
+      request.headers.add(name: "Content-Type", value: "text/csv")
+      let half = body.count / 2
+      let chunks = [Array(body[..<half]), Array(body[half...])]
+      request.body = .stream(
+        AsyncStream<ByteBuffer> { continuation in
+          Task {
+            continuation.yield(ByteBuffer(bytes: chunks[0]))
+            try? await Task.sleep(for: .seconds(2))
+            received.set()
+            continuation.yield(ByteBuffer(bytes: chunks[1]))
+            continuation.finish()
+          }
+        }, length: .known(Int64(body.count)))
+      async let first = served.http.execute(request, timeout: .seconds(60))
+      try await Task.sleep(for: .milliseconds(700))
+      let second = try await served.send(
+        .POST, "/v1/settlements?connector=\(bank.code)&business_date=\(day)", key: world.accountantKey,
+        raw: Self.csv(lines: 3, at: Date()), contentType: "text/csv")
+      #expect(!received.isSet, "the second upload was answered while the first was still arriving")
+      #expect(second.code == 429)
+      #expect(second.problemCode == "rate_limited")
+      #expect(second.headers.first(name: "retry-after") == "30")
+      let response = try await first
+      _ = try await response.body.collect(upTo: 1 << 20)
+      #expect(response.status.code == 201)
+      #expect(try await world.scalar("SELECT count(*)::int FROM settlements") == 1)
     }
   }
 }

@@ -499,9 +499,10 @@ extension TestClientProtocol {
 }
 
 @Suite(.timeLimit(.minutes(5))) struct ReconciliationConcurrencyTests {
-  /// The same statement uploaded many times at once is imported exactly once.
+  /// The same statement uploaded many times at once is imported exactly once (the upload
+  /// limit raised so that all of them race).
   @Test func concurrentUploadsOfOneFileImportItOnce() async throws {
-    try await withFeePay(isolated: true) { world, client in
+    try await withFeePay(isolated: true, configure: { $0.maxConcurrentUploads = 16 }) { world, client in
       let bank = try await TestBank.hmac(world)
       let day = BusinessDate(containing: world.clock.now)
       let (_, code, total) = try await world.invoice(client)

@@ -54,6 +54,8 @@ public struct FeePayError: Error, Sendable, CustomStringConvertible {
     case unsupportedMediaType = "unsupported_media_type"
     case validationFailed = "validation_failed"
     case rateLimited = "rate_limited"
+    /// The server's disk has no room for the file now (507); nothing was changed.
+    case insufficientStorage = "insufficient_storage"
     case unavailable
     case configuration = "configuration_error"
     case internalError = "internal_error"

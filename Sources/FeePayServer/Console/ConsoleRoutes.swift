@@ -17,6 +17,8 @@ struct ConsoleRoutes: Sendable {
   let connectors: ConnectorStore
   let clock: any WallClock
   let maxStatementBytes: Int
+  let spool: Spool
+  let uploads: UploadGate
 
   static let writers: Set<Role> = [.accountant, .admin]
   static let overseers: Set<Role> = [.auditor, .admin]
@@ -388,17 +390,27 @@ struct ConsoleRoutes: Sendable {
       if scripted { return UploadStages.refusal(message, status: status) }
       return try await statements(request, context, problem: message, status: status)
     }
-    let raw = FileManager.default.temporaryDirectory.appendingPathComponent("feepay-upload-\(UUID().uuidString)")
+    guard let ticket = uploads.ticket() else {
+      return try await refuse(uploads.refusal.detail, status: .tooManyRequests)
+    }
+    let raw: SpoolFile
     let upload: StatementUpload
     do {
-      try await StatementUpload.stream(request.body, to: raw, limit: maxStatementBytes + 64 * 1024)
-      upload = try StatementUpload(raw: raw, contentType: request.headers[.contentType] ?? "", query: request.uri)
+      raw = try spool.create("upload")
+      do {
+        try await StatementUpload.stream(request.body, to: raw, limit: maxStatementBytes + 64 * 1024)
+        upload = try StatementUpload(
+          raw: raw.url, contentType: request.headers[.contentType] ?? "", query: request.uri, spool: spool)
+      } catch {
+        StatementUpload.remove(raw.url)
+        throw error
+      }
     } catch is StatementUpload.TooLarge {
-      StatementUpload.remove(raw)
       return try await refuse(t["upload_too_large"]!, status: .contentTooLarge)
     } catch let error as StatementUpload.Refusal {
-      StatementUpload.remove(raw)
       return try await refuse(t["upload_\(error.rawValue)"]!)
+    } catch let error as FeePayError where error.code == .insufficientStorage {
+      return try await refuse(error.detail, status: Problem.status(of: error.code))
     }
     let settlements = self.settlements
     let (actor, now) = (person.principal.actor, clock.now)
@@ -406,12 +418,15 @@ struct ConsoleRoutes: Sendable {
     let run:
       @Sendable (_ progress: @escaping @Sendable (Int64) -> Void, _ parsed: @escaping @Sendable (Int) -> Void)
         async -> Result<String, any Error> = { progress, parsed in
-          defer { StatementUpload.remove(raw) }
+          defer {
+            StatementUpload.remove(upload.file)
+            withExtendedLifetime(ticket) {}
+          }
           do {
             return .success(
               try await settlements.importStatement(
                 upload.file, format: upload.format, connector: upload.connector, businessDate: upload.day,
-                sha256: upload.sha256, actor: actor, now: now, progress: progress, parsed: parsed
+                sha256: upload.sha256, spool: spool, actor: actor, now: now, progress: progress, parsed: parsed
               ).id)
           } catch { return .failure(error) }
         }

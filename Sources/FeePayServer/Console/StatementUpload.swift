@@ -29,19 +29,18 @@ struct StatementUpload {
     case malformed
   }
 
-  static func stream(_ body: RequestBody, to file: URL, limit: Int) async throws {
-    _ = FileManager.default.createFile(atPath: file.path, contents: nil)
-    let handle = try FileHandle(forWritingTo: file)
-    defer { try? handle.close() }
+  /// Writes the request body into `file` (of the spool), at most `limit` bytes, and closes it.
+  static func stream(_ body: RequestBody, to file: SpoolFile, limit: Int) async throws {
     var size = 0
     for try await buffer in body {
       size += buffer.readableBytes
       guard size <= limit else { throw TooLarge() }
-      handle.write(Data(buffer.readableBytesView))
+      try buffer.withUnsafeReadableBytes { bytes throws(FeePayError) in try file.write(bytes) }
     }
+    try file.close()
   }
 
-  init(raw: URL, contentType: String, query: URI) throws {
+  init(raw: URL, contentType: String, query: URI, spool: Spool) throws {
     let media = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
     var fields: [String: String] = [:]
     var partType: String?
@@ -81,9 +80,16 @@ struct StatementUpload {
         }
       }
       guard let fileRange, !fileRange.isEmpty else { throw Refusal.noFile }
-      let out = raw.appendingPathExtension("file")
-      try data[fileRange].write(to: out)
-      file = out
+      let out = try spool.create("upload-part")
+      do {
+        try out.write(data[fileRange])
+        try out.close()
+      } catch {
+        out.remove()
+        throw error
+      }
+      try? FileManager.default.removeItem(at: raw)
+      file = out.url
     } else {
       for name in ["connector", "business_date", "format"] {
         if let value = query.queryParameters.get(name) { fields[name] = String(value) }
@@ -105,10 +111,9 @@ struct StatementUpload {
     size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int64) ?? 0
   }
 
-  /// Removes what an upload wrote: the request body and the file part cut out of it.
-  static func remove(_ raw: URL) {
-    try? FileManager.default.removeItem(at: raw)
-    try? FileManager.default.removeItem(at: raw.appendingPathExtension("file"))
+  /// Removes what an upload wrote: the request body, or the file part cut out of it.
+  static func remove(_ file: URL) {
+    try? FileManager.default.removeItem(at: file)
   }
 
   /// `name="value"` (or `name=value`) in a header's parameters.

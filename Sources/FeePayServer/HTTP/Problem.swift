@@ -50,6 +50,7 @@ struct Problem: APIObject {
     case .unsupportedMediaType: .unsupportedMediaType
     case .validationFailed, .idempotencyKeyReused, .statementInvalid: .unprocessableContent
     case .rateLimited: .tooManyRequests
+    case .insufficientStorage: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
     case .unavailable: .serviceUnavailable
     case .configuration, .internalError: .internalServerError
     }
@@ -75,6 +76,7 @@ struct Problem: APIObject {
     case .unsupportedMediaType: "Unsupported media type"
     case .validationFailed: "Validation failed"
     case .rateLimited: "Too many requests"
+    case .insufficientStorage: "Insufficient storage"
     case .unavailable: "Service unavailable"
     case .configuration, .internalError: "Internal error"
     }
@@ -84,6 +86,7 @@ struct Problem: APIObject {
     var headers = HTTPFields()
     headers[.contentType] = "application/problem+json"
     if code == FeePayError.Code.unauthenticated.rawValue { headers[.wwwAuthenticate] = "Bearer" }
+    if code == FeePayError.Code.rateLimited.rawValue { headers[.retryAfter] = "30" }
     return Response(
       status: HTTPResponse.Status(code: status),
       headers: headers,

@@ -13,6 +13,8 @@ struct SettlementRoutes: Sendable {
   let clock: any WallClock
   let ids: IDGenerator
   let maxStatementBytes: Int
+  let spool: Spool
+  let uploads: UploadGate
 
   static let readers: Set<Role> = [.accountant, .auditor, .admin]
   static let writers: Set<Role> = [.accountant, .admin]
@@ -52,36 +54,32 @@ struct SettlementRoutes: Sendable {
       throw FeePayError(.payloadTooLarge, "A statement is at most \(maxStatementBytes) bytes.")
     }
 
-    // Stream the body to disk, hashing it on the way.
-    let file = FileManager.default.temporaryDirectory.appendingPathComponent("feepay-statement-\(UUID().uuidString)")
-    _ = FileManager.default.createFile(atPath: file.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: file) }
-    let handle = try FileHandle(forWritingTo: file)
-    var hasher = SHA256()
-    var size = 0
-    do {
+    return try await uploads.run {
+      // Stream the body to the spool, hashing it on the way.
+      let file = try spool.create("statement")
+      defer { file.remove() }
+      var hasher = SHA256()
+      var size = 0
       for try await buffer in request.body {
         size += buffer.readableBytes
         guard size <= maxStatementBytes else {
           throw FeePayError(.payloadTooLarge, "A statement is at most \(maxStatementBytes) bytes.")
         }
-        let bytes = buffer.readableBytesView
-        hasher.update(data: bytes)
-        handle.write(Data(bytes))
+        try buffer.withUnsafeReadableBytes { bytes throws(FeePayError) in
+          hasher.update(bufferPointer: bytes)
+          try file.write(bytes)
+        }
       }
-      try handle.close()
-    } catch {
-      try? handle.close()
-      throw error
-    }
-    do {
-      let summary = try await settlements.importStatement(
-        file, format: format, connector: connector, businessDate: day, sha256: hasher.finalize().lowercaseHex,
-        actor: principal.actor, now: clock.now)
-      return .encoded(summary, status: .created)
-    } catch let error as StatementError {
-      throw FeePayError(
-        .statementInvalid, error.description, errors: [FieldError(parameter: "body", error.description)])
+      try file.close()
+      do {
+        let summary = try await settlements.importStatement(
+          file.url, format: format, connector: connector, businessDate: day, sha256: hasher.finalize().lowercaseHex,
+          spool: spool, actor: principal.actor, now: clock.now)
+        return Response.encoded(summary, status: .created)
+      } catch let error as StatementError {
+        throw FeePayError(
+          .statementInvalid, error.description, errors: [FieldError(parameter: "body", error.description)])
+      }
     }
   }
 

@@ -11,7 +11,7 @@ public import Foundation
 /// (a 1,000,000-line file never sits whole in memory), checks every line, and writes the
 /// lines in COPY format to a temporary file. A file with any problem is refused whole with a
 /// ``StatementError`` naming the line (or XML element path) and the reason, before the
-/// database is touched. Used by ``SettlementStore/importStatement(_:format:connector:businessDate:sha256:actor:now:progress:parsed:)``.
+/// database is touched. Used by ``SettlementStore/importStatement(_:format:connector:businessDate:sha256:spool:actor:now:progress:parsed:)``.
 public enum StatementImporter {
   public enum Format: String, Sendable {
     case csv
@@ -31,11 +31,10 @@ public enum StatementImporter {
   public static func parse(
     file: URL, format: Format, mapping: CSVMapping?, settlementID: String, connector: String,
     businessDate: BusinessDate,
-    sha256: String, progress: ((Int64) -> Void)? = nil
+    sha256: String, spool: Spool, progress: ((Int64) -> Void)? = nil
   ) throws -> SettlementStore.Parsed {
-    let out = FileManager.default.temporaryDirectory.appendingPathComponent("feepay-copy-\(UUID().uuidString).tsv")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    let writer = try FileHandle(forWritingTo: out)
+    let writer = try spool.create("copy")
+    let out = writer.url
     var pending = Data()
     var count = 0
     var total: Int64 = 0
@@ -51,7 +50,7 @@ public enum StatementImporter {
       }
       pending.append(contentsOf: line.copyRow(settlementID: settlementID).utf8)
       if pending.count >= 256 * 1024 {
-        writer.write(pending)
+        try writer.write(pending)
         pending.removeAll(keepingCapacity: true)
       }
     }
@@ -93,12 +92,13 @@ public enum StatementImporter {
         try camt.parse(stream)
         formatName = camt.kind ?? "camt"
       }
-      writer.write(pending)
+      try writer.write(pending)
+      try writer.close()
     } catch let error as CSVReader.Failure {
-      try? FileManager.default.removeItem(at: out)
+      writer.remove()
       throw StatementError(location: "line \(error.line)", reason: error.reason)
     } catch {
-      try? FileManager.default.removeItem(at: out)
+      writer.remove()
       throw error
     }
     return SettlementStore.Parsed(
@@ -116,7 +116,8 @@ extension SettlementStore {
   /// load. Throws ``StatementError`` for a file that cannot be read.
   public func importStatement(
     _ file: URL, format: StatementImporter.Format, connector: String, businessDate: BusinessDate, sha256: String,
-    actor: String, now: Date, progress: (@Sendable (Int64) -> Void)? = nil, parsed: (@Sendable (Int) -> Void)? = nil
+    spool: Spool, actor: String, now: Date, progress: (@Sendable (Int64) -> Void)? = nil,
+    parsed: (@Sendable (Int) -> Void)? = nil
   ) async throws -> Summary {
     if try await alreadyImported(connector: connector, businessDate: businessDate, sha256: sha256) {
       throw FeePayError(
@@ -130,7 +131,7 @@ extension SettlementStore {
           with: Result {
             try StatementImporter.parse(
               file: file, format: format, mapping: mapping, settlementID: id, connector: connector,
-              businessDate: businessDate, sha256: sha256, progress: progress)
+              businessDate: businessDate, sha256: sha256, spool: spool, progress: progress)
           })
       }
     }

@@ -45,8 +45,12 @@ final class ServedFeePay: Sendable {
   /// A process spawned from the test runner inherits its blocked signal mask, so SIGTERM
   /// would never arrive; with `receivesSignals` it is started through a two-line Python
   /// shim that unblocks SIGTERM and SIGINT and then execs `feepay` (same pid).
+  ///
+  /// With `fileSizeLimit` the process runs under `RLIMIT_FSIZE` of that many bytes (set by a
+  /// Python shim that then execs `feepay`): a write past it fails as on a full disk.
   static func start(
-    databaseURL: String, masterKey: String, environment: [String: String] = [:], receivesSignals: Bool = false
+    databaseURL: String, masterKey: String, environment: [String: String] = [:], receivesSignals: Bool = false,
+    fileSizeLimit: Int? = nil
   ) async throws -> ServedFeePay {
     let port = try freeLoopbackPort()
     let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("feepay-served-\(port).log")
@@ -60,6 +64,14 @@ final class ServedFeePay: Sendable {
           "python3", "-c",
           "import os, signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT]); os.execv(sys.argv[1], sys.argv[1:])",
           CommandLineTests.binary.path,
+        ] + serve
+    } else if let fileSizeLimit {
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments =
+        [
+          "python3", "-c",
+          "import os, resource, sys; n = int(sys.argv[1]); resource.setrlimit(resource.RLIMIT_FSIZE, (n, n)); os.execv(sys.argv[2], sys.argv[2:])",
+          "\(fileSizeLimit)", CommandLineTests.binary.path,
         ] + serve
     } else {
       process.executableURL = CommandLineTests.binary
@@ -278,7 +290,7 @@ func waitUntil(
 /// against it (stopped afterwards, whatever happens). The database is the test's own: the
 /// served process's background workers (receipts, expiry, webhooks) see only its rows.
 func withServedFeePay(
-  environment: [String: String] = [:],
+  environment: [String: String] = [:], fileSizeLimit: Int? = nil,
   _ body: @escaping @Sendable (TestWorld, ServedFeePay, PostgresClient.Configuration) async throws -> Void
 ) async throws {
   let configuration = try await TestEnvironment.shared.migratedDatabase()
@@ -290,7 +302,8 @@ func withServedFeePay(
     defer { group.cancelAll() }
     let world = try await TestWorld.seed(database: database, clock: ManualClock(Date()), secrets: secrets)
     let served = try await ServedFeePay.start(
-      databaseURL: CommandLineTests.url(for: configuration), masterKey: masterKey, environment: environment)
+      databaseURL: CommandLineTests.url(for: configuration), masterKey: masterKey, environment: environment,
+      fileSizeLimit: fileSizeLimit)
     do {
       try await body(world, served, configuration)
       await served.stop()
