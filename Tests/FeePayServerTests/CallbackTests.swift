@@ -84,6 +84,10 @@ import Testing
       }
       #expect(statuses.filter { $0 == "accepted" }.count == 1)
       #expect(statuses.filter { $0 == "duplicate" }.count == 49)
+      // The 49 replays (same webhook-id, same body) are answered; their evidence is the first's.
+      #expect(
+        try await world.scalar(
+          "SELECT count(*)::int FROM callbacks WHERE connector_code = \(bank.code) AND bank_txn_id = 'RACE.1'") == 1)
       #expect(try await world.scalar("SELECT count(*)::int FROM payments WHERE invoice_id = \(id)") == 1)
       #expect(
         try await world.scalar(
@@ -92,6 +96,34 @@ import Testing
       #expect(
         try await world.scalar("SELECT count(*)::int FROM events WHERE subject_id = \(id) AND type = 'invoice.paid'")
           == 1)
+    }
+  }
+
+  /// Evidence keeps an allow-list of headers: what proves the sender and the message, and
+  /// where it came from; credentials, cookies and anything else are not stored.
+  @Test func evidenceKeepsOnlyTheHeadersThatProveSomething() async throws {
+    try await withFeePay { world, client in
+      let bank = try await TestBank.hmac(world)
+      let (_, code, total) = try await world.invoice(client)
+      let body = TestBank.body(paymentCode: code, amount: total, txn: "HDR.1", paidAt: world.clock.now)
+      var headers = bank.headers(for: body)
+      headers["Authorization"] = "Bearer secret-of-the-bank"
+      headers["Cookie"] = "session=abc"
+      headers["X-Internal-Token"] = "proxy-secret"
+      headers["Proxy-Authorization"] = "Basic eA=="
+      headers["X-Forwarded-For"] = "203.0.113.7"
+      let r = try await client.send(.post, "/v1/callbacks/\(bank.code)", raw: body, headers: headers)
+      #expect(r.json["status"] == "accepted")
+      let rows = try await world.database.query(
+        "SELECT array_agg(k ORDER BY k) FROM callbacks, jsonb_object_keys(headers) k WHERE bank_txn_id = 'HDR.1'")
+      let kept = try rows[0].decode([String].self)
+      #expect(
+        Set(kept).isSubset(of: [
+          "content-type", "content-length", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature",
+          "x-forwarded-for", "forwarded", "x-real-ip", "x-request-id",
+        ]), "\(kept)")
+      #expect(kept.contains("webhook-signature"))
+      #expect(kept.contains("x-forwarded-for"))
     }
   }
 

@@ -99,6 +99,41 @@ import Testing
     }
   }
 
+  /// Replayed IPNs are answered but not kept again: a failed attempt once per (connector,
+  /// vnp_TransactionNo, vnp_ResponseCode), a paid IPN once per transaction, even when ten of
+  /// each arrive at once.
+  @Test func replayedIPNsAreKeptOnce() async throws {
+    try await withFeePay { world, client in
+      let g = try await gateway(world)
+      let now = world.clock.now
+      let (id, code, total) = try await world.invoice(client)
+      func fire(_ p: [(String, String)], times: Int) async throws -> [String] {
+        try await withThrowingTaskGroup(of: String.self) { group in
+          for _ in 0..<times {
+            group.addTask { try await client.send(.get, g.uri(p)).json["RspCode"]?.stringValue ?? "?" }
+          }
+          return try await group.reduce(into: []) { $0.append($1) }
+        }
+      }
+      let failed = g.ipn(code, amount: total, txn: "R1", response: "24", at: now)
+      #expect(try await fire(failed, times: 10).allSatisfy { $0 == "00" })
+      #expect(try await world.scalar("SELECT count(*)::int FROM payment_attempts WHERE invoice_id = \(id)") == 1)
+      #expect(
+        try await world.scalar(
+          "SELECT count(*)::int FROM callbacks WHERE connector_code = \(g.code) AND bank_txn_id = 'R1'") == 1)
+      // Another response code for the same transaction is another fact, kept.
+      _ = try await fire(g.ipn(code, amount: total, txn: "R1", response: "11", at: now), times: 1)
+      #expect(try await world.scalar("SELECT count(*)::int FROM payment_attempts WHERE invoice_id = \(id)") == 2)
+      let paid = g.ipn(code, amount: total, txn: "R2", at: now)
+      let answers = try await fire(paid, times: 10)
+      #expect(answers.filter { $0 == "00" }.count == 1)
+      #expect(answers.filter { $0 == "02" }.count == 9)
+      #expect(
+        try await world.scalar(
+          "SELECT count(*)::int FROM callbacks WHERE connector_code = \(g.code) AND bank_txn_id = 'R2'") == 1)
+    }
+  }
+
   @Test func checkoutURLIsSignedForOpenInvoicesOnly() async throws {
     try await withFeePay { world, client in
       let g = try await gateway(world)

@@ -56,7 +56,7 @@ struct CallbackRoutes: Sendable {
       throw FeePayError(.payloadTooLarge, "A callback body is at most \(Self.bodyLimit) bytes.")
     }
     var headers: [String: String] = [:]
-    for field in request.headers where field.name != .authorization && field.name != .cookie {
+    for field in request.headers where Self.evidenceHeaders.contains(field.name.canonicalName) {
       headers[field.name.canonicalName] = field.value
     }
     // A VNPay IPN is read once; its signature is checked and its meaning taken from the
@@ -80,6 +80,13 @@ struct CallbackRoutes: Sendable {
       return try await vnpay(context, ipn: ipn, connector: connector, refusal: refusal, evidence: evidence, now: now)
     }
   }
+
+  /// The headers a callback's evidence keeps: what proves who sent it and what it said, and
+  /// where it came from; nothing else (no credentials, cookies or a proxy's internals).
+  static let evidenceHeaders: Set<String> = [
+    "content-type", "content-length", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature",
+    "x-forwarded-for", "forwarded", "x-real-ip", "x-request-id",
+  ]
 
   /// Why the callback's signature does not verify with `connector`'s material, or `nil` if
   /// it does (a VNPay request whose parameters cannot be read is answered as malformed later,

@@ -185,25 +185,65 @@ public struct PaymentStore: Sendable {
   func duplicate(
     _ notification: PaymentNotification, connector: Connector, evidence: CallbackEvidence, on c: PostgresConnection
   ) async throws -> CallbackOutcome {
+    // The claim's row, locked: duplicates of one transaction are judged one after another.
     let rows = try await c.query(
       """
       SELECT payment_id, exception_id FROM bank_transactions
       WHERE connector_code = \(connector.code) AND bank_txn_id = \(notification.bankTxnID)
+      FOR UPDATE
       """, logger: logger
     ).collect()
     let (pid, eid) = try rows[0].decode((String?, String?).self)
+    if try await isReplay(evidence, of: notification.bankTxnID, connector: connector, on: c) {
+      return .duplicate(paymentID: pid, exceptionID: eid)
+    }
     try await keep(
       evidence, verdict: "duplicate", connector: connector.code, txn: notification.bankTxnID, payment: pid,
       exception: eid, on: c)
     return .duplicate(paymentID: pid, exceptionID: eid)
   }
 
-  /// A VNPay attempt that did not succeed: kept with its evidence; the invoice stays open.
+  /// Whether a duplicate's evidence is already kept, so that keeping it again would only
+  /// grow the table: for VNPay, any paid IPN of the transaction kept before (`vnp_TransactionNo`
+  /// with `vnp_ResponseCode` 00; a payment recovered from a statement has none, so the
+  /// first IPN for it is kept); for Standard Webhooks, a callback of
+  /// the transaction with the same `webhook-id` and the same body (a replay; another message
+  /// about the same transaction is kept).
+  func isReplay(_ evidence: CallbackEvidence, of txn: String, connector: Connector, on c: PostgresConnection)
+    async throws -> Bool
+  {
+    let vnpay = connector.kind == .vnpay
+    let webhookID = evidence.headers["webhook-id"]
+    return try await c.query(
+      """
+      SELECT EXISTS (
+        SELECT 1 FROM callbacks
+        WHERE connector_code = \(connector.code) AND bank_txn_id = \(txn) AND verdict <> 'failed_attempt'
+          AND (\(vnpay) OR (headers->>'webhook-id' IS NOT DISTINCT FROM \(webhookID) AND body = \(Data(evidence.body)))))
+      """, logger: logger
+    ).collect()[0].decode(Bool.self)
+  }
+
+  /// A VNPay attempt that did not succeed: kept with its evidence, once per (connector,
+  /// transaction, response code); the invoice stays open.
   public func recordFailedAttempt(
     connector: String, paymentCode: String?, bankTxnID: String?, responseCode: String, amount: Int64?,
     evidence: CallbackEvidence, now: Date
   ) async throws {
     try await database.transaction { c in
+      if let bankTxnID {
+        // Once per (connector, transaction, response code): replays wait here for the first.
+        _ = try await c.query(
+          "SELECT pg_advisory_xact_lock(8402, hashtext(\(connector + "\u{1F}" + bankTxnID)))", logger: logger
+        ).collect()
+        let seen = try await c.query(
+          """
+          SELECT 1 FROM payment_attempts
+          WHERE connector_code = \(connector) AND bank_txn_id = \(bankTxnID) AND response_code = \(responseCode)
+          """, logger: logger
+        ).collect()
+        if !seen.isEmpty { return }
+      }
       let callbackID = try await keep(
         evidence, verdict: "failed_attempt", connector: connector, txn: bankTxnID, payment: nil, exception: nil, on: c)
       try await c.query(
