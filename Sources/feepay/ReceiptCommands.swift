@@ -5,7 +5,30 @@ import Foundation
 
 struct SigningKeyCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "signing-key", abstract: "Keys that sign receipts.", subcommands: [Rotate.self])
+    commandName: "signing-key", abstract: "Keys that sign receipts.", subcommands: [Rotate.self, Revoke.self])
+
+  struct Revoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract:
+        "Revoke a receipt-signing key whose private half may have leaked: it signs nothing more and its receipts report revoked_key."
+    )
+
+    @Argument(help: "The key's kid (see /.well-known/jwks.json).") var kid: String
+    @Option(help: "Why (kept in the audit log).") var reason: String
+
+    func run() async throws {
+      let runtime = Runtime(logger: commandLogger())
+      try await reportingErrors {
+        let secrets = try runtime.secrets()
+        try await runtime.withDatabase { database in
+          try await ReceiptStore(
+            database: database, secrets: secrets, ids: IDGenerator(clock: runtime.clock), publicBaseURL: ""
+          ).revokeKey(kid, reason: reason, actor: operatorActor, now: runtime.clock.now)
+        }
+        print("signing key \(kid) revoked; its receipts now report revoked_key, new ones are signed with another key")
+      }
+    }
+  }
 
   struct Rotate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

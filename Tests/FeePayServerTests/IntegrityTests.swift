@@ -343,3 +343,67 @@ final class Flag: Sendable {
     }
   }
 }
+
+/// Receipts that prove what they say: only the JWS FeePay stored is the receipt, and a
+/// revoked key's receipts say so.
+@Suite struct ReceiptTrustTests {
+  /// With the signing key leaked, anyone can sign a receipt under a real number with other
+  /// contents; its signature verifies, but it is not the JWS FeePay stored, so it is not
+  /// valid. Revoking the key makes the genuine receipts report `revoked_key`, takes the key
+  /// out of the JWKS's `keys`, and the next receipt is signed with a new key.
+  @Test func aForgedReceiptIsNotValidAndARevokedKeySaysSo() async throws {
+    try await withFeePay(isolated: true) { world, client in
+      let id = try await world.paidInvoice(client)
+      #expect(try await world.receipts.issueBatch(now: world.clock.now) == 1)
+      let receipt = try await client.send(.get, "/v1/invoices/\(id)/receipt", key: world.portalKey).json
+      let jws = try #require(receipt["jws"]?.stringValue)
+      let parsed = try JWS.parse(jws)
+      let kid = try #require(parsed.kid)
+      // The leak: the private key, as someone with the master key and a dump would have it.
+      let rows = try await world.database.query("SELECT private_sealed FROM signing_keys WHERE kid = \(kid)")
+      let sealed = try rows[0].decode(Data.self)
+      let privateKey = try #require(
+        Base64URL.decode(try world.secrets.open(Array(sealed), context: "signing-key:\(kid)")))
+      guard case .object(var payload) = try JSONValue.parse(parsed.payload) else { Issue.record("payload"); return }
+      payload["total_amount"] = 1_000_000
+      let forged = try JWS.sign(
+        payload: JSONValue.object(payload).jsonBytes, kid: kid, type: ReceiptStore.jwsType,
+        privateKey: privateKey)
+      let verdict = try await client.send(.post, "/v1/receipts/verify", json: ["jws": .string(forged)]).json
+      #expect(verdict["valid"] == false)
+      #expect(verdict["matches_stored"] == false)
+      #expect(verdict["reason"]?.stringValue?.hasPrefix("not_stored") == true, "\(verdict)")
+      let genuine = try await client.send(.post, "/v1/receipts/verify", json: ["jws": .string(jws)]).json
+      #expect(genuine["valid"] == true)
+      #expect(genuine["matches_stored"] == true)
+
+      try await world.receipts.revokeKey(kid, reason: "leaked in a backup", actor: "test", now: world.clock.now)
+      await #expect(throws: FeePayError.self) {
+        try await world.receipts.revokeKey(kid, reason: "again", actor: "test", now: world.clock.now)
+      }
+      let revoked = try await client.send(.post, "/v1/receipts/verify", json: ["jws": .string(jws)]).json
+      #expect(revoked["valid"] == false)
+      #expect(revoked["reason"] == "revoked_key")
+      let jwks = try await client.send(.get, "/.well-known/jwks.json").json
+      #expect(jwks["keys"]?.arrayValue?.contains { $0["kid"]?.stringValue == kid } == false)
+      #expect(
+        jwks["revoked_keys"]?.arrayValue?.contains {
+          $0["kid"]?.stringValue == kid && $0["revoked_at"]?.stringValue != nil
+        } == true)
+      let lookup = try #require(receipt["lookup_code"]?.stringValue)
+      let page = try await client.send(.get, "/receipts/\(lookup)")
+      #expect(page.status == .ok)
+      #expect(!page.text.isEmpty)
+      // The next receipt is signed with another key, and verifies.
+      let next = try await world.paidInvoice(client)
+      #expect(try await world.receipts.issueBatch(now: world.clock.now) == 1)
+      let nextJWS = try #require(
+        try await client.send(.get, "/v1/invoices/\(next)/receipt", key: world.portalKey).json["jws"]?.stringValue)
+      #expect(try JWS.parse(nextJWS).kid != kid)
+      #expect(
+        try await client.send(.post, "/v1/receipts/verify", json: ["jws": .string(nextJWS)]).json["valid"] == true)
+      #expect(
+        try await world.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'signing_key.revoke'") == 1)
+    }
+  }
+}

@@ -36,13 +36,25 @@ struct ReceiptRoutes: Sendable {
       return Response.json(Array(receipt.object.jsonText.utf8))
     }
     router.get("/.well-known/jwks.json") { _, _ in
-      let keys = try await receipts.publicKeys().map { JWS.jwk(kid: $0.kid, publicKey: $0.key) }
+      let all = try await receipts.publicKeys()
+      let keys = all.filter { $0.revokedAt == nil }.map { JWS.jwk(kid: $0.kid, publicKey: $0.key) }
+      // Revoked keys leave "keys" (a standard verifier refuses what they signed) and stay in
+      // the history under "revoked_keys", with the moment of their revocation.
+      let revoked: [JSONValue] = all.compactMap { key in
+        guard let at = key.revokedAt, case .object(var jwk) = JWS.jwk(kid: key.kid, publicKey: key.key) else {
+          return nil
+        }
+        jwk["revoked_at"] = .string(Timestamp.format(at))
+        return .object(jwk)
+      }
       var headers = HTTPFields()
       headers[.contentType] = "application/jwk-set+json"
       headers[.cacheControl] = "public, max-age=300"
       return Response(
         status: .ok, headers: headers,
-        body: ResponseBody(byteBuffer: ByteBuffer(string: JSONValue.object(["keys": .array(keys)]).jsonText)))
+        body: ResponseBody(
+          byteBuffer: ByteBuffer(
+            string: JSONValue.object(["keys": .array(keys), "revoked_keys": .array(revoked)]).jsonText)))
     }
     router.post("/v1/receipts/verify") { request, context in
       var request = request
@@ -51,10 +63,14 @@ struct ReceiptRoutes: Sendable {
         throw FeePayError.validation([FieldError(pointer: "/jws", "must be the receipt's compact JWS")])
       }
       let (valid, receipt, reason) = try await receipts.verify(jws)
+      // `matches_stored`: whether this JWS is the one FeePay stored for the receipt it names.
       let answer: JSONValue =
         valid
-        ? ["valid": true, "receipt": receipt?.object ?? .null]
-        : ["valid": false, "reason": .string(reason ?? "invalid")]
+        ? ["valid": true, "matches_stored": true, "receipt": receipt?.object ?? .null]
+        : [
+          "valid": false, "reason": .string(reason ?? "invalid"),
+          "matches_stored": receipt.map { .bool($0.jws == jws) } ?? false,
+        ]
       return Response.json(Array(answer.jsonText.utf8))
     }
     router.group("v1").add(middleware: authenticator.requiring([.accountant, .admin]))

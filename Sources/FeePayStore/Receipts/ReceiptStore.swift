@@ -48,21 +48,48 @@ public struct ReceiptStore: Sendable {
     return kid
   }
 
+  /// Revokes a key whose private half may have leaked: it signs nothing more (the next
+  /// receipt is signed with the newest key left, or a new one), and every receipt it signed
+  /// reports `revoked_key`. Audited; a key is revoked once.
+  public func revokeKey(_ kid: String, reason: String, actor: String, now: Date) async throws {
+    let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard (1...500).contains(reason.count) else {
+      throw FeePayError(.validationFailed, "a revocation needs a reason (1-500 characters)")
+    }
+    try await database.transaction { c in
+      let rows = try await c.query(
+        "SELECT revoked_at FROM signing_keys WHERE kid = \(kid) FOR UPDATE", logger: logger
+      ).collect()
+      guard let row = rows.first else { throw FeePayError(.notFound, "There is no signing key \(kid).") }
+      guard try row.decode(Date?.self) == nil else {
+        throw FeePayError(.conflict, "Signing key \(kid) is already revoked.")
+      }
+      try await c.query(
+        "UPDATE signing_keys SET revoked_at = \(now), revoked_reason = \(reason) WHERE kid = \(kid)", logger: logger)
+      try await AuditLog.append(
+        on: c, logger: logger, at: now, actor: actor, action: "signing_key.revoke", subject: kid,
+        summary: ["reason": .string(reason)])
+    }
+  }
+
   /// The newest key, created on first use (under a transaction-level advisory lock, so two
   /// instances starting at once make one).
   func currentKey(on c: PostgresConnection, now: Date) async throws -> (kid: String, privateKey: [UInt8]) {
     var rows = try await c.query(
-      "SELECT kid, private_sealed FROM signing_keys ORDER BY created_at DESC, kid DESC LIMIT 1", logger: logger
+      "SELECT kid, private_sealed FROM signing_keys WHERE revoked_at IS NULL ORDER BY created_at DESC, kid DESC LIMIT 1",
+      logger: logger
     ).collect()
     if rows.isEmpty {
       try await c.query("SELECT pg_advisory_xact_lock(\(Int64(0x5265_6365_6970_74)))", logger: logger)
       rows = try await c.query(
-        "SELECT kid, private_sealed FROM signing_keys ORDER BY created_at DESC, kid DESC LIMIT 1", logger: logger
+        "SELECT kid, private_sealed FROM signing_keys WHERE revoked_at IS NULL ORDER BY created_at DESC, kid DESC LIMIT 1",
+        logger: logger
       ).collect()
       if rows.isEmpty {
         _ = try await createKey(on: c, actor: "system:receipts", now: now)
         rows = try await c.query(
-          "SELECT kid, private_sealed FROM signing_keys ORDER BY created_at DESC, kid DESC LIMIT 1", logger: logger
+          "SELECT kid, private_sealed FROM signing_keys WHERE revoked_at IS NULL ORDER BY created_at DESC, kid DESC LIMIT 1",
+          logger: logger
         ).collect()
       }
     }
@@ -74,11 +101,11 @@ public struct ReceiptStore: Sendable {
     return (kid, privateKey)
   }
 
-  /// Every key that ever signed, for `/.well-known/jwks.json`.
-  public func publicKeys() async throws -> [(kid: String, key: [UInt8])] {
-    try await database.query("SELECT kid, public_key FROM signing_keys ORDER BY created_at, kid").map {
-      let (kid, key) = try $0.decode((String, Data).self)
-      return (kid, Array(key))
+  /// Every key that ever signed, for `/.well-known/jwks.json`, with when it was revoked.
+  public func publicKeys() async throws -> [(kid: String, key: [UInt8], revokedAt: Date?)] {
+    try await database.query("SELECT kid, public_key, revoked_at FROM signing_keys ORDER BY created_at, kid").map {
+      let (kid, key, revokedAt) = try $0.decode((String, Data, Date?).self)
+      return (kid, Array(key), revokedAt)
     }
   }
 
@@ -304,6 +331,11 @@ public struct ReceiptStore: Sendable {
     guard let id = (try? JSONValue.parse(parsed.payload))?["id"]?.stringValue,
       let receipt = try await receipt(id: id, portal: nil)
     else { return (false, nil, "no such receipt") }
+    // A valid signature is not enough: with a leaked key anyone could sign a receipt under
+    // a real number. Only the very JWS FeePay issued and stored is that receipt.
+    guard receipt.jws == compact else {
+      return (false, receipt, "not_stored: this is not the receipt FeePay issued under that number")
+    }
     return check(receipt)
   }
 
@@ -326,6 +358,7 @@ public struct ReceiptStore: Sendable {
     guard let key = try await publicKeys().first(where: { $0.kid == parsed.kid }) else {
       return .failure(Refusal(message: JWS.Failure.unknownKey.rawValue))
     }
+    if key.revokedAt != nil { return .failure(Refusal(message: "revoked_key")) }
     do { try JWS.verify(parsed, publicKey: key.key) } catch { return .failure(Refusal(message: error.rawValue)) }
     return .success(parsed)
   }
