@@ -407,3 +407,34 @@ final class Flag: Sendable {
     }
   }
 }
+
+/// Money moves only where it may.
+@Suite struct ResolutionIntegrityTests {
+  /// A connector that collects for agency A only holds money no invoice of agency B can
+  /// take: apply_to_invoice is refused, nothing moves; an invoice of A takes it.
+  @Test func applyToInvoiceRespectsTheConnectorsAgencies() async throws {
+    try await withFeePay(isolated: true) { world, client in
+      let bank = try await TestBank.hmac(world, agencies: [world.agency])
+      let exception = try #require(
+        try await bank.pay(client, paymentCode: "FP000000004", amount: 16000).json["exception_id"]?.stringValue)
+      let other = try await client.createInvoice(
+        world.invoiceBody { $0["agency_code"] = .string(world.otherAgency) }, key: world.otherPortalKey)
+      let otherID = try #require(other.json["id"]?.stringValue)
+      #expect(other.json["total_amount"] == 16000)
+      let refused = try await client.send(
+        .post, "/v1/exceptions/\(exception)/resolve", key: world.accountantKey,
+        json: ["action": "apply_to_invoice", "invoice_id": .string(otherID), "note": "wrong agency"])
+      #expect(refused.status == .unprocessableContent)
+      #expect(refused.json["errors"]?[0]?["pointer"] == "/invoice_id")
+      #expect(
+        try await client.send(.get, "/v1/invoices/\(otherID)", key: world.otherPortalKey).json["status"] == "open")
+      #expect(try await world.scalar("SELECT count(*)::int FROM payments") == 0)
+      let (ownID, _, _) = try await world.invoice(client)
+      let applied = try await client.send(
+        .post, "/v1/exceptions/\(exception)/resolve", key: world.accountantKey,
+        json: ["action": "apply_to_invoice", "invoice_id": .string(ownID), "note": "the citizen's own invoice"])
+      #expect(applied.status == .ok, "\(applied.json)")
+      #expect(try await client.send(.get, "/v1/invoices/\(ownID)", key: world.portalKey).json["status"] == "paid")
+    }
+  }
+}

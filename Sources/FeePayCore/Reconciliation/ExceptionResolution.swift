@@ -19,6 +19,9 @@ public enum ResolveRefusal: Error, Sendable, Equatable {
   case invoiceRequired
   /// The invoice's total is not the amount held.
   case amountDiffers(held: Int64, invoiceTotal: Int64)
+  /// The connector that took the money may not collect for the invoice's agency: one
+  /// agency's money never settles another's invoice.
+  case agencyNotCollected(connector: String, agency: String)
 }
 
 /// The accounting policy of resolving an exception: for each (kind, action) pair the

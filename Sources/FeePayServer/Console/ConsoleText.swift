@@ -25,6 +25,9 @@ enum ConsoleText {
     case .amountDiffers(let held, let total):
       t["refuse_amount"]!.replacingOccurrences(of: "{held}", with: CitizenFormat.money(held))
         .replacingOccurrences(of: "{total}", with: CitizenFormat.money(total))
+    case .agencyNotCollected(let connector, let agency):
+      t["refuse_agency"]!.replacingOccurrences(of: "{connector}", with: connector)
+        .replacingOccurrences(of: "{agency}", with: agency)
     }
   }
 
@@ -257,6 +260,10 @@ enum ConsoleText {
     (
       "refuse_amount", "Số tiền đang giữ ({held}) khác tổng hóa đơn ({total}).",
       "The amount held ({held}) differs from the invoice's total ({total})."
+    ),
+    (
+      "refuse_agency", "Kênh {connector} không thu hộ cho cơ quan {agency}: tiền này không thể thanh toán hóa đơn đó.",
+      "Connector {connector} does not collect for agency {agency}: this money cannot pay that invoice."
     ),
     ("resolved_notice", "Đã xử lý ngoại lệ.", "The exception is resolved."),
     // Business days

@@ -166,6 +166,13 @@ struct SettlementRoutes: Sendable {
       FeePayError(
         .validationFailed, "The exception holds \(held) but the invoice is for \(total).",
         errors: [FieldError(pointer: "/invoice_id", "the invoice's total differs from the amount held")])
+    case .agencyNotCollected(let connector, let agency):
+      FeePayError(
+        .validationFailed,
+        "Connector \(connector) does not collect for agency \(agency): its money cannot pay this invoice.",
+        errors: [
+          FieldError(pointer: "/invoice_id", "belongs to an agency the exception's connector does not collect for")
+        ])
     }
   }
 

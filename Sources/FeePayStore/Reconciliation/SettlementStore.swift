@@ -294,6 +294,15 @@ public struct SettlementStore: Sendable {
     guard invoice.totalAmount == e.amount else {
       throw ResolveRefusal.amountDiffers(held: e.amount, invoiceTotal: invoice.totalAmount)
     }
+    // The money's connector must collect for the invoice's agency (no restriction: every agency).
+    let allowed = try await c.query(
+      """
+      SELECT NOT EXISTS (SELECT 1 FROM connector_agencies WHERE connector_code = \(e.connector))
+          OR EXISTS (SELECT 1 FROM connector_agencies WHERE connector_code = \(e.connector)
+                     AND agency_code = \(invoice.agencyCode))
+      """, logger: logger
+    ).collect()[0].decode(Bool.self)
+    guard allowed else { throw ResolveRefusal.agencyNotCollected(connector: e.connector, agency: invoice.agencyCode) }
     let paymentID = ids.make(.payment)
     try await c.query(
       """
