@@ -25,6 +25,9 @@ public struct AppConfiguration: Sendable {
   /// How often the receipt issuer looks for paid invoices; `nil` turns it off (tests issue
   /// by hand).
   public var receiptInterval: Duration? = .seconds(1)
+  /// How often the audit log is sealed into its hash chain (and closed days anchored);
+  /// `nil` turns the sealer off (tests seal by hand).
+  public var auditSealInterval: Duration? = .seconds(1)
   /// The largest settlement file accepted (default 512 MiB).
   public var maxStatementBytes = 512 << 20
   /// Where uploads and the rows loaded from them are kept while they are worked on
@@ -81,6 +84,7 @@ struct AppComponents: Sendable {
   let staff: StaffStore
   let overview: OverviewStore
   let spool: Spool
+  let auditChain: AuditChainStore
   let uploads: UploadGate
 
   init(
@@ -116,6 +120,7 @@ struct AppComponents: Sendable {
     self.staff = StaffStore(database: database, ids: ids, secrets: secrets)
     self.overview = OverviewStore(database: database)
     self.spool = Spool(directory: configuration.spoolDirectory)
+    self.auditChain = AuditChainStore(database: database, receipts: receipts)
     self.uploads = UploadGate(limit: configuration.maxConcurrentUploads)
   }
 }
@@ -149,6 +154,7 @@ func addRoutes(_ c: AppComponents, to router: Router<AppRequestContext>) {
     maxStatementBytes: c.configuration.maxStatementBytes, spool: c.spool, uploads: c.uploads
   ).add(to: router)
   EventRoutes(store: c.webhooks, authenticator: c.authenticator, clock: c.clock).add(to: router)
+  AuditRoutes(overview: c.overview, chain: c.auditChain, authenticator: c.authenticator).add(to: router)
   PaymentPage(
     invoices: c.invoices, provisioning: c.provisioning, connectors: c.connectors, receipts: c.receipts, clock: c.clock,
     publicBaseURL: c.configuration.publicBaseURL, vnpayGateway: c.configuration.vnpayGateway, limiter: c.pageLimit,
@@ -207,6 +213,9 @@ public func buildApplication(
   }
   if let interval = configuration.receiptInterval {
     services.append(ReceiptIssuer(receipts: c.receipts, clock: clock, interval: interval, logger: logger))
+  }
+  if let interval = configuration.auditSealInterval {
+    services.append(AuditSealer(chain: c.auditChain, clock: clock, interval: interval, logger: logger))
   }
   if let settings = configuration.webhooks {
     services.append(

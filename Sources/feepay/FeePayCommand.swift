@@ -28,7 +28,7 @@ struct FeePayCommand: AsyncParsableCommand {
     subcommands: [
       Serve.self, Migrate.self, AgencyCommand.self, PortalCommand.self, KeyCommand.self, OpenAPI.self,
       ConnectorCommand.self, BankCommand.self, SigningKeyCommand.self, Reconcile.self, Demo.self, HealthCheck.self,
-      Settings.self, StaffCommand.self,
+      Settings.self, StaffCommand.self, AuditCommand.self,
     ]
   )
 }

@@ -438,3 +438,117 @@ final class Flag: Sendable {
     }
   }
 }
+
+/// The audit log's hash chain, against a real `feepay serve` that seals it by itself.
+@Suite(.serialized) struct AuditChainTests {
+  /// Changes made with the owner's powers (triggers disabled), each in a database of its own:
+  /// an edit, a deletion, an entry slipped in under an old transaction.
+  enum Tampering: String, CaseIterable { case edit, delete, insert }
+
+  @Test(arguments: Tampering.allCases) func auditVerifyNamesTheFirstBadEntry(_ tampering: Tampering) async throws {
+    try await withServedFeePay { world, served, configuration in
+      let bank = try await TestBank.hmac(world)
+      for _ in 0..<3 {
+        let invoice = try await served.invoice(world)
+        #expect(try await served.pay(bank, code: invoice.code, amount: invoice.total).code == 200)
+      }
+      let total = try await world.scalar("SELECT count(*)::int FROM audit_log")
+      try await waitUntil("the sealer has sealed every entry") {
+        try await world.scalar("SELECT count(*)::int FROM audit_chain") >= total
+      }
+      let env = [
+        "DATABASE_URL": CommandLineTests.url(for: configuration), "FEEPAY_MASTER_KEY": served.masterKey,
+        "FEEPAY_MIGRATIONS_DIR": TestEnvironment.migrationsDirectory.path,
+      ]
+      let intact = try CommandLineTests.run(["audit", "verify"], environment: env)
+      #expect(intact.status == 0, "\(intact.stderr)")
+      #expect(intact.stdout.contains("audit chain intact: \(total) links checked") || intact.stdout.contains("intact"))
+      // The API shows each entry with its link (once the sealer has caught up again).
+      let now = try await world.scalar("SELECT count(*)::int FROM audit_log")
+      try await waitUntil("the sealer has sealed every entry") {
+        try await world.scalar("SELECT count(*)::int FROM audit_chain") >= now
+      }
+      let page = try await served.send(.GET, "/v1/audit?limit=100", key: world.auditorKey)
+      #expect(page.code == 200)
+      #expect(page.json["data"]?.arrayValue?.allSatisfy { $0["chain"]?["seq"]?.intValue != nil } == true)
+      #expect(try await served.send(.GET, "/v1/audit", key: world.portalKey).code == 403)
+      #expect(try await served.send(.GET, "/v1/audit", key: world.accountantKey).code == 403)
+
+      // The second sealed entry is the one tampered with.
+      let rows = try await world.database.query("SELECT entry_id FROM audit_chain WHERE seq = 2")
+      let victim = try rows[0].decode(Int64.self)
+      let expected: String
+      switch tampering {
+      case .edit:
+        try await world.database.transaction { c in
+          try await c.query(
+            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only", logger: world.database.logger)
+          try await c.query(
+            "UPDATE audit_log SET summary = summary || '{\"amount\": 1}' WHERE id = \(victim)",
+            logger: world.database.logger)
+          try await c.query("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only", logger: world.database.logger)
+        }
+        expected = "entry \(victim) (link 2) does not match its seal"
+      case .delete:
+        try await world.database.transaction { c in
+          try await c.query(
+            "ALTER TABLE audit_chain DISABLE TRIGGER audit_chain_append_only", logger: world.database.logger)
+          try await c.query(
+            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only", logger: world.database.logger)
+          try await c.query("DELETE FROM audit_chain WHERE seq = 2", logger: world.database.logger)
+          try await c.query("DELETE FROM audit_log WHERE id = \(victim)", logger: world.database.logger)
+          try await c.query("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only", logger: world.database.logger)
+          try await c.query(
+            "ALTER TABLE audit_chain ENABLE TRIGGER audit_chain_append_only", logger: world.database.logger)
+        }
+        expected = "link 2 is missing"
+      case .insert:
+        let inserted = try await world.database.query(
+          """
+          INSERT INTO audit_log (at, actor, action, subject, summary, txid)
+          VALUES (now() - interval '1 day', 'staff:nobody', 'exception.resolve', 'exc_x', '{}', 1) RETURNING id
+          """)[0].decode(Int64.self)
+        expected = "entry \(inserted) is in no link"
+      }
+      let broken = try CommandLineTests.run(["audit", "verify"], environment: env)
+      #expect(broken.status == 1, "\(broken.stdout) \(broken.stderr)")
+      #expect(broken.stderr.contains(expected), "\(broken.stderr)")
+    }
+  }
+
+  /// A closed day is anchored: the chain head after its close, signed with the receipts' key
+  /// (verifiable with the JWKS alone), public at /v1/audit/anchors.
+  @Test func aClosedDayIsAnchoredAndSigned() async throws {
+    try await withServedFeePay { world, served, _ in
+      let day = BusinessDate(containing: Date())
+      let closed = try await served.send(
+        .POST, "/v1/business-days/\(day)/close", key: world.accountantKey, json: ["force": true, "note": "anchor"])
+      #expect(closed.code == 200, "\(closed.json)")
+      var anchors = try await served.send(.GET, "/v1/audit/anchors")
+      for _ in 0..<300 where anchors.json["data"]?.arrayValue?.isEmpty != false {
+        try await Task.sleep(for: .milliseconds(100))
+        anchors = try await served.send(.GET, "/v1/audit/anchors")
+      }
+      let anchor = try #require(anchors.json["data"]?[0])
+      #expect(anchor["business_date"]?.stringValue == day.description)
+      let jws = try #require(anchor["jws"]?.stringValue)
+      let parsed = try JWS.parse(jws)
+      let jwks = try await served.send(.GET, "/.well-known/jwks.json").json
+      let key = try #require(
+        jwks["keys"]?.arrayValue?.first { $0["kid"]?.stringValue == parsed.kid }?["x"]?.stringValue.flatMap(
+          Base64URL.decode))
+      try JWS.verify(parsed, publicKey: key)
+      let payload = try JSONValue.parse(parsed.payload)
+      #expect(payload["business_date"]?.stringValue == day.description)
+      #expect(payload["hash"] == anchor["hash"])
+      #expect(payload["seq"] == anchor["seq"])
+      // The close's own audit entry is inside the anchored part of the chain.
+      let closeEntry = try await world.scalar(
+        """
+        SELECT count(*)::int FROM audit_chain c JOIN audit_log a ON a.id = c.entry_id
+        WHERE a.action = 'business_day.close' AND c.seq <= \(anchor["seq"]?.intValue ?? 0)
+        """)
+      #expect(closeEntry == 1)
+    }
+  }
+}

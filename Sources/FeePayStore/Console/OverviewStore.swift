@@ -366,6 +366,9 @@ public struct OverviewStore: Sendable {
     public var action: String
     public var subject: String
     public var summary: String
+    /// The entry's link in the hash chain, once sealed.
+    public var seq: Int64?
+    public var hash: [UInt8]?
   }
 
   public struct AuditFilter: Sendable {
@@ -383,17 +386,21 @@ public struct OverviewStore: Sendable {
   public func audit(_ f: AuditFilter) async throws -> ([AuditEntry], hasMore: Bool) {
     let rows = try await database.query(
       """
-      SELECT id, at, actor, action, subject, summary::text FROM audit_log
-      WHERE (\(f.actor)::text IS NULL OR starts_with(actor, \(f.actor)))
-        AND (\(f.action)::text IS NULL OR starts_with(action, \(f.action)))
-        AND (\(f.from)::timestamptz IS NULL OR at >= \(f.from))
-        AND (\(f.to)::timestamptz IS NULL OR at < \(f.to))
-        AND (\(f.before)::bigint IS NULL OR id < \(f.before))
-      ORDER BY id DESC LIMIT \(f.limit + 1)
+      SELECT a.id, a.at, a.actor, a.action, a.subject, a.summary::text, c.seq, c.hash
+      FROM audit_log a LEFT JOIN audit_chain c ON c.entry_id = a.id
+      WHERE (\(f.actor)::text IS NULL OR starts_with(a.actor, \(f.actor)))
+        AND (\(f.action)::text IS NULL OR starts_with(a.action, \(f.action)))
+        AND (\(f.from)::timestamptz IS NULL OR a.at >= \(f.from))
+        AND (\(f.to)::timestamptz IS NULL OR a.at < \(f.to))
+        AND (\(f.before)::bigint IS NULL OR a.id < \(f.before))
+      ORDER BY a.id DESC LIMIT \(f.limit + 1)
       """)
     let items = try rows.prefix(f.limit).map {
-      let (id, at, actor, action, subject, summary) = try $0.decode((Int64, Date, String, String, String, String).self)
-      return AuditEntry(id: id, at: at, actor: actor, action: action, subject: subject, summary: summary)
+      let (id, at, actor, action, subject, summary, seq, hash) = try $0.decode(
+        (Int64, Date, String, String, String, String, Int64?, Data?).self)
+      return AuditEntry(
+        id: id, at: at, actor: actor, action: action, subject: subject, summary: summary, seq: seq,
+        hash: hash.map(Array.init))
     }
     return (items, rows.count > f.limit)
   }

@@ -111,6 +111,7 @@ func withFeePay(
   appConfiguration.maintenanceInterval = nil
   appConfiguration.webhooks = nil
   appConfiguration.receiptInterval = nil
+  appConfiguration.auditSealInterval = nil
   appConfiguration.migrateOnStart = false
   appConfiguration.publicBaseURL = "https://pay.example.vn"
   appConfiguration.port = 0
