@@ -552,3 +552,36 @@ final class Flag: Sendable {
     }
   }
 }
+
+/// The sealer is safe with several instances: sealing from many tasks at once links every
+/// entry exactly once, in one unbroken chain.
+@Suite struct AuditSealingConcurrencyTests {
+  @Test func manySealersAtOnceLinkEachEntryOnce() async throws {
+    try await withFeePay(isolated: true) { world, client in
+      let bank = try await TestBank.hmac(world)
+      let chain = AuditChainStore(database: world.database, receipts: world.receipts)
+      // Entries keep arriving while eight sealers race.
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<8 {
+          group.addTask {
+            for _ in 0..<5 {
+              let (_, code, total) = try await world.invoice(client)
+              _ = try await bank.pay(client, paymentCode: code, amount: total)
+              try await chain.seal(now: world.clock.now, limit: 7)
+            }
+          }
+        }
+        try await group.waitForAll()
+      }
+      while try await chain.seal(now: world.clock.now) > 0 {}
+      let entries = try await world.scalar("SELECT count(*)::int FROM audit_log")
+      #expect(entries > 80)
+      #expect(try await world.scalar("SELECT count(*)::int FROM audit_chain") == entries)
+      #expect(try await world.scalar("SELECT count(DISTINCT entry_id)::int FROM audit_chain") == entries)
+      #expect(try await world.scalar("SELECT max(seq)::int FROM audit_chain") == entries, "no gap in the links")
+      let (checked, firstBreak) = try await chain.verify()
+      #expect(firstBreak == nil)
+      #expect(checked == entries)
+    }
+  }
+}
