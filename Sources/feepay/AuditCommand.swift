@@ -29,8 +29,7 @@ struct AuditCommand: AsyncParsableCommand {
         let (checked, firstBreak) = try await runtime.withDatabase { database in
           try await AuditChainStore(
             database: database,
-            receipts: ReceiptStore(
-              database: database, secrets: secrets, ids: IDGenerator(clock: runtime.clock), publicBaseURL: "")
+            receipts: runtime.receipts(database, secrets)
           ).verify(from: start)
         }
         if let firstBreak {

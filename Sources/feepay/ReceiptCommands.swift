@@ -21,9 +21,8 @@ struct SigningKeyCommand: AsyncParsableCommand {
       try await reportingErrors {
         let secrets = try runtime.secrets()
         try await runtime.withDatabase { database in
-          try await ReceiptStore(
-            database: database, secrets: secrets, ids: IDGenerator(clock: runtime.clock), publicBaseURL: ""
-          ).revokeKey(kid, reason: reason, actor: operatorActor, now: runtime.clock.now)
+          try await runtime.receipts(database, secrets).revokeKey(
+            kid, reason: reason, actor: operatorActor, now: runtime.clock.now)
         }
         print("signing key \(kid) revoked; its receipts now report revoked_key, new ones are signed with another key")
       }
@@ -39,9 +38,7 @@ struct SigningKeyCommand: AsyncParsableCommand {
       try await reportingErrors {
         let secrets = try runtime.secrets()
         let kid = try await runtime.withDatabase { database in
-          try await ReceiptStore(
-            database: database, secrets: secrets, ids: IDGenerator(clock: runtime.clock), publicBaseURL: ""
-          ).rotateKey(actor: operatorActor, now: runtime.clock.now)
+          try await runtime.receipts(database, secrets).rotateKey(actor: operatorActor, now: runtime.clock.now)
         }
         print("signing key \(kid) created; new receipts are signed with it")
       }
@@ -63,9 +60,7 @@ struct SetSeries: AsyncParsableCommand {
     try await reportingErrors {
       let secrets = try runtime.secrets()
       try await runtime.withDatabase { database in
-        try await ReceiptStore(
-          database: database, secrets: secrets, ids: IDGenerator(clock: runtime.clock), publicBaseURL: ""
-        ).setSeries(
+        try await runtime.receipts(database, secrets).setSeries(
           agency: code, year: year, template: template, series: series, actor: operatorActor, now: runtime.clock.now)
       }
       print("agency \(code) uses series \(series) (template \(template)) in \(year)")

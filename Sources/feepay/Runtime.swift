@@ -26,6 +26,11 @@ struct Runtime {
 
   var spool: Spool { Spool(directory: Self.spoolDirectory(environment)) }
 
+  /// The receipt store a command signs or verifies with (no public base URL: commands link to no page).
+  func receipts(_ database: Database, _ secrets: SecretBox) -> ReceiptStore {
+    ReceiptStore(database: database, secrets: secrets, ids: IDGenerator(clock: clock), publicBaseURL: "")
+  }
+
   var usesEmbedded: Bool { environment["DATABASE_URL"] == nil }
 
   /// Whether webhooks may go to private addresses and plain http: `FEEPAY_WEBHOOK_ALLOW_PRIVATE`
