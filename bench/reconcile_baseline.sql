@@ -54,7 +54,8 @@ FROM (
               WHEN d.first_line < l.line_no OR EXISTS (
                 SELECT 1 FROM settlement_lines o JOIN settlements st ON st.id = o.settlement_id
                 WHERE st.connector_code = :'connector' AND o.settlement_id <> :'settlement' AND o.bank_txn_id = l.bank_txn_id
-                  AND o.category IN ('matched', 'amount_mismatch', 'recovered', 'missing_in_feepay'))
+                  AND o.category IN ('matched', 'amount_mismatch', 'recovered', 'missing_in_feepay',
+                                   'recovery_pending_approval'))
                 THEN 'duplicate_in_bank'
               WHEN x.bank_txn_id IS NULL THEN NULL
               WHEN x.amount = l.amount THEN 'matched' ELSE 'amount_mismatch' END AS category

@@ -36,6 +36,9 @@ public struct AppConfiguration: Sendable {
   /// Statement uploads one instance works on at once (API and console together); more are
   /// answered 429 with `Retry-After`.
   public var maxConcurrentUploads = 4
+  /// Resolutions moving more than this many minor units out of suspense (`apply_to_invoice`,
+  /// `refund`, `write_off`) are proposed by one person and approved by a second; 0 = all.
+  public var fourEyesAbove: Int64 = 0
   /// Webhook delivery to portals; `nil` turns the dispatcher off (tests drive it by hand).
   public var webhooks: WebhookSettings? = WebhookSettings()
   /// VNPay's payment page (sandbox by default; production is https://pay.vnpay.vn/vpcpay.html).
@@ -112,7 +115,8 @@ struct AppComponents: Sendable {
       database: database, ids: ids, presenter: presenter, paymentCodePrefix: configuration.paymentCodePrefix)
     self.receipts = ReceiptStore(
       database: database, secrets: secrets, ids: ids, publicBaseURL: configuration.publicBaseURL)
-    self.settlements = SettlementStore(database: database, ids: ids, presenter: presenter)
+    self.settlements = SettlementStore(
+      database: database, ids: ids, presenter: presenter, fourEyes: FourEyes(above: configuration.fourEyesAbove))
     self.webhooks = WebhookStore(database: database, secrets: secrets)
     self.ledger = LedgerStore(database: database, ids: ids)
     self.pageLimit = PageRateLimit(limit: configuration.pageRequestsPerMinute, clock: clock)

@@ -11,12 +11,16 @@ import NIOHTTP1
 struct ConnectorCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "connector", abstract: "Banks and payment gateways that post callbacks.",
-    subcommands: [Add.self, List.self, RotateSecret.self, SetCSVMapping.self, SetAutoRecovery.self])
+    subcommands: [
+      Add.self, List.self, RotateSecret.self, SetCSVMapping.self, SetStatementChannel.self, SetAutoRecovery.self,
+    ])
 
   struct SetAutoRecovery: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "set-auto-recovery",
-      abstract: "Whether statement lines for lost callbacks record the payment (on, the default) or become exceptions.")
+      abstract:
+        "Whether statement lines for lost callbacks pay their invoice (on; only for a signed statement channel) or wait for a second person's approval (off, the default)."
+    )
 
     @Option(help: "Connector code.") var code: String
     @Argument(help: "on or off.") var state: String
@@ -35,6 +39,37 @@ struct ConnectorCommand: AsyncParsableCommand {
     }
   }
 
+  struct SetStatementChannel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "set-statement-channel",
+      abstract: "How the connector's statements arrive: upload (people upload them; the default) or signed.",
+      discussion: """
+        signed declares that this connector's statements come only through the bank's authenticated channel \
+        (host-to-host: files the bank signs, fetched and checked by a machine that uploads them with an API key \
+        no person holds). Only then may auto-recovery pay invoices from statement lines; files uploaded in the \
+        console or with `feepay reconcile` still wait for a second person's approval. Back to upload turns \
+        auto-recovery off.
+        """)
+
+    @Option(help: "Connector code.") var code: String
+    @Argument(help: "upload or signed.") var channel: String
+
+    func run() async throws {
+      let runtime = Runtime(logger: commandLogger())
+      try await reportingErrors {
+        guard let channel = StatementChannel(rawValue: channel) else {
+          throw FeePayError(.validationFailed, "say upload or signed")
+        }
+        let secrets = try runtime.secrets()
+        try await runtime.withDatabase { database in
+          try await ConnectorStore(database: database, secrets: secrets).setStatementChannel(
+            code: code, channel: channel, actor: operatorActor, at: runtime.clock.now)
+        }
+        print("connector \(code): statements arrive by \(channel.rawValue)")
+      }
+    }
+  }
+
   struct Add: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Add a connector.")
 
@@ -45,6 +80,8 @@ struct ConnectorCommand: AsyncParsableCommand {
     @Option(help: "VNPay terminal code.") var tmnCode: String?
     @Option(help: "VNPay hash secret.") var hashSecret: String?
     @Option(help: "Comma-separated agencies whose money it may collect (default: all).") var agencies: String?
+    @Option(help: "How its statements arrive: upload (default) or signed (see set-statement-channel).")
+    var statementChannel = "upload"
 
     func run() async throws {
       let runtime = Runtime(logger: commandLogger())
@@ -52,12 +89,15 @@ struct ConnectorCommand: AsyncParsableCommand {
         guard let kind = ConnectorKind(rawValue: kind) else {
           throw FeePayError(.validationFailed, "--kind must be standard-webhooks, standard-webhooks-ed25519 or vnpay")
         }
+        guard let channel = StatementChannel(rawValue: statementChannel) else {
+          throw FeePayError(.validationFailed, "--statement-channel must be upload or signed")
+        }
         if secret != nil, hashSecret != nil {
           throw FeePayError(.validationFailed, "give --secret or --hash-secret, not both")
         }
         let new = ConnectorStore.NewConnector(
           code: code, kind: kind, secret: secret ?? hashSecret, publicKey: publicKey, tmnCode: tmnCode,
-          agencies: agencies.map(splitList) ?? [])
+          agencies: agencies.map(splitList) ?? [], statementChannel: channel)
         if let problem = new.problem { throw FeePayError(.validationFailed, problem) }
         let secrets = try runtime.secrets()
         try await runtime.withDatabase { database in
@@ -79,10 +119,10 @@ struct ConnectorCommand: AsyncParsableCommand {
         let list = try await runtime.withDatabase { database in
           try await ConnectorStore(database: database, secrets: secrets).list()
         }
-        print("CODE\tKIND\tAGENCIES\tPREVIOUS SECRET VALID UNTIL")
+        print("CODE\tKIND\tAGENCIES\tSTATEMENTS\tAUTO-RECOVERY\tPREVIOUS SECRET VALID UNTIL")
         for c in list {
           print(
-            "\(c.code)\t\(c.kind)\t\(c.agencies.isEmpty ? "all" : c.agencies.joined(separator: ","))\t\(c.previousValidUntil.map(Timestamp.format) ?? "-")"
+            "\(c.code)\t\(c.kind)\t\(c.agencies.isEmpty ? "all" : c.agencies.joined(separator: ","))\t\(c.statementChannel.rawValue)\t\(c.autoRecovery ? "on" : "off")\t\(c.previousValidUntil.map(Timestamp.format) ?? "-")"
           )
         }
       }

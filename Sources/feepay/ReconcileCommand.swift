@@ -45,7 +45,8 @@ struct Reconcile: AsyncParsableCommand {
       do {
         return try await store.importStatement(
           url, format: kind, connector: connector, businessDate: day, sha256: try StatementImporter.sha256(of: url),
-          spool: runtime.spool, actor: operatorActor, now: runtime.clock.now,
+          spool: runtime.spool, uploader: SettlementStore.Uploader(actor: operatorActor, isPerson: true),
+          now: runtime.clock.now,
           progress: progress, parsed: parsed)
       } catch let error as StatementError {
         throw FeePayError(.statementInvalid, error.description)

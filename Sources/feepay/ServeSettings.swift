@@ -183,6 +183,15 @@ enum ServeSettings {
       return problem
     },
     ServeSetting(
+      key: "feepay.four.eyes.above",
+      meaning:
+        "resolutions of payment exceptions that move more than this many đồng out of suspense (`apply_to_invoice`, `refund`, `write_off`) are proposed by one person and take effect only when a second approves (default 0: every one); a recovery from an uploaded statement always needs a second person"
+    ) { text, c in
+      let (n, problem) = number(text, 0...Int.max, "a whole number of đồng, 0 or more")
+      if let n { c.app.fourEyesAbove = Int64(n) }
+      return problem
+    },
+    ServeSetting(
       key: "feepay.console.hsts",
       meaning:
         "the `Strict-Transport-Security` header of console pages, e.g. `max-age=31536000` (default none: set it where the console is served over HTTPS, which its `Secure` session cookie needs anywhere but loopback)"

@@ -3,7 +3,7 @@
 
 Run by the Swift test BrowserTests.consoleInChromium against a running `feepay serve`. It
 reads a JSON plan on stdin: the base URL, the enrolment links `feepay staff add` printed for
-an accountant and an auditor, a bank statement file, its bank and day, the payment code of the
+two accountants and an auditor, a bank statement file, its bank and day, the payment code of the
 open invoice the statement's unknown money pays, and the exception kinds the statement must
 raise. It:
 
@@ -11,7 +11,9 @@ raise. It:
   page shows, computed with pyotp) and signs them in with a fresh code;
 * uploads the statement through the form (the script's progress path), and reads the summary;
 * resolves every open exception of the day on its own page: the unknown money applied to the
-  invoice found by its payment code, the others with the action that fits;
+  invoice found by its payment code, the others with the action that fits; what moves money
+  out of suspense is only proposed (the proposer gets no approve button), and the second
+  accountant approves each proposal on its page, which then names both;
 * checks that the auditor sees exceptions without a form and reads the audit log, which
   names the accountant;
 * closes the day, downloads its remittance file (saved to the screenshots folder, where the
@@ -154,6 +156,9 @@ def upload(driver):
     look(driver, "statement")
 
 
+proposed = []
+
+
 def resolve_all(driver):
     driver.get(base + f"/console/exceptions?status=open&date={plan['day']}")
     look(driver, "exceptions")
@@ -181,14 +186,44 @@ def resolve_all(driver):
             note = f"Xử lý: {choice}"
         driver.find_element(By.ID, "note").send_keys(note)
         submit_confirmed(driver, driver.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]"))
-        if not wait_for(driver, lambda d: "resolved=1" in d.current_url, f"exception {href} to be resolved"):
+        if not wait_for(driver, lambda d: "resolved=1" in d.current_url or "proposed=1" in d.current_url,
+                        f"exception {href} to be resolved or proposed"):
             problem = driver.find_elements(By.ID, "problem")
             fail(f"resolve {href}: " + (problem[0].text if problem else "no reason shown"))
+        elif "proposed=1" in driver.current_url:
+            # Four eyes: money leaving suspense waits for a second person; the proposer cannot approve.
+            proposed.append(href)
+            if driver.find_elements(By.ID, "approve"):
+                fail(f"proposal {href}: the proposer is offered the approve button")
+            if not driver.find_elements(By.ID, "proposed-by"):
+                fail(f"proposal {href}: the page does not say who proposed it")
+            if len(proposed) == 1:
+                look(driver, "exception-proposed")
     if sorted(kinds) != sorted(plan["expected_kinds"]):
         fail(f"exceptions: the day's open exceptions are {sorted(kinds)}, expected {sorted(plan['expected_kinds'])}")
+    if not proposed:
+        fail("exceptions: nothing waited for a second person's approval")
+
+
+def approve_all(driver):
+    """The second accountant approves every proposal; then no exception of the day is open."""
+    for href in proposed:
+        driver.get(href)
+        buttons = driver.find_elements(By.ID, "approve")
+        if not buttons:
+            fail(f"approve {href}: the second accountant is offered no approve button")
+            continue
+        if href == proposed[0]:
+            look(driver, "exception-approve")
+        submit_confirmed(driver, buttons[0])
+        if not wait_for(driver, lambda d: "resolved=1" in d.current_url, f"exception {href} to be approved"):
+            problem = driver.find_elements(By.ID, "problem")
+            fail(f"approve {href}: " + (problem[0].text if problem else "no reason shown"))
+        elif not driver.find_elements(By.ID, "approved-by"):
+            fail(f"approve {href}: the resolved page does not name the approver")
     driver.get(base + f"/console/exceptions?status=open&date={plan['day']}")
     if driver.find_elements(By.CSS_SELECTOR, "a.exception-link"):
-        fail("exceptions: some are still open after resolving each")
+        fail("exceptions: some are still open after resolving and approving each")
 
 
 def auditor_reads(driver, accountant_email):
@@ -317,12 +352,15 @@ def sign_out(driver, session):
 people = {p["role"]: p for p in plan["people"]}
 accountant = browser(1280, 900)
 auditor = browser(1280, 900)
+approver = browser(1280, 900)
 try:
     session = enrol_and_sign_in(accountant, people["accountant"])
     enrol_and_sign_in(auditor, people["auditor"])
+    enrol_and_sign_in(approver, people["approver"])
     today(accountant)
     upload(accountant)
     resolve_all(accountant)
+    approve_all(approver)
     auditor_reads(auditor, people["accountant"]["email"])
     close_day(accountant)
     reports(accountant)
@@ -338,4 +376,5 @@ try:
 finally:
     accountant.quit()
     auditor.quit()
+    approver.quit()
 finish(shots)

@@ -27,15 +27,18 @@ import Testing
       .writeOff: ResolutionPlan(journals: [writeOff], paysInvoice: false),
       .acceptBankRecord: nil,
     ]
+    let bankHolds: [ResolutionAction: ResolutionPlan?] = [
+      .applyToInvoice: ResolutionPlan(journals: [intoSuspense], paysInvoice: true),
+      .refund: ResolutionPlan(journals: [intoSuspense, refund], paysInvoice: false),
+      .writeOff: ResolutionPlan(journals: [intoSuspense, writeOff], paysInvoice: false),
+      .acceptBankRecord: ResolutionPlan(journals: [intoSuspense], paysInvoice: false),
+    ]
     return [
       .unknownPaymentCode: held, .amountMismatch: held, .invoiceNotOpen: held, .alreadyPaid: held,
       .connectorNotAllowed: held,
-      .missingInFeePay: [
-        .applyToInvoice: ResolutionPlan(journals: [intoSuspense], paysInvoice: true),
-        .refund: ResolutionPlan(journals: [intoSuspense, refund], paysInvoice: false),
-        .writeOff: ResolutionPlan(journals: [intoSuspense, writeOff], paysInvoice: false),
-        .acceptBankRecord: ResolutionPlan(journals: [intoSuspense], paysInvoice: false),
-      ],
+      .missingInFeePay: bankHolds,
+      // The bank holds it too; the line only names the invoice it would pay.
+      .recoveryPendingApproval: bankHolds,
       .missingInBank: [
         .applyToInvoice: nil, .refund: nil,
         .writeOff: ResolutionPlan(
@@ -71,5 +74,35 @@ import Testing
 
   @Test func theTableCoversEveryKind() {
     #expect(Set(expected.keys) == Set(ExceptionKind.allCases))
+  }
+
+  /// Four eyes: money out of suspense above the threshold (0: always) needs a second
+  /// person; a recovery from an uploaded file always does; accepting the bank's record
+  /// never does.
+  @Test(arguments: ExceptionKind.allCases)
+  func whoMustApprove(_ kind: ExceptionKind) {
+    let always = FourEyes()
+    let above = FourEyes(above: 10_000)
+    for action in ResolutionAction.allCases {
+      let movesMoney = action != .acceptBankRecord
+      #expect(always.needsApproval(kind: kind, action: action, amount: 1) == movesMoney, "\(kind) + \(action)")
+      #expect(above.needsApproval(kind: kind, action: action, amount: 10_001) == movesMoney)
+      #expect(
+        above.needsApproval(kind: kind, action: action, amount: 10_000)
+          == (movesMoney && kind == .recoveryPendingApproval), "\(kind) + \(action) at the threshold")
+    }
+  }
+
+  /// The approver must not be the proposer; the approved resolution names both.
+  @Test func aProposalIsApprovedBySomeoneElse() throws {
+    let p = PaymentException.Proposal(
+      action: .refund, invoiceID: nil, note: "returned", by: "staff:a@example.vn", at: "2026-12-03T10:00:00+07:00")
+    #expect(throws: ResolveRefusal.samePerson("staff:a@example.vn")) {
+      try p.approved(by: "staff:a@example.vn", at: "2026-12-03T10:05:00+07:00")
+    }
+    let r = try p.approved(by: "staff:b@example.vn", at: "2026-12-03T10:05:00+07:00")
+    #expect(r.by == "staff:a@example.vn")
+    #expect(r.approvedBy == "staff:b@example.vn")
+    #expect(r.action == "refund")
   }
 }

@@ -90,7 +90,8 @@ import Testing
   /// An accountant's whole day in Chromium against a real `feepay serve` (with a database of
   /// its own, since the day is closed): people added with `feepay staff add`, enrolled from
   /// their links with an authenticator (pyotp), signed in; a statement uploaded through the
-  /// form raises one exception of each statement category, each resolved on its page; the
+  /// form raises one exception of each statement category, each proposed on its page by one
+  /// accountant and approved by a second where four eyes require it; the
   /// day closed and its remittance downloaded; signing out ends the session.
   /// `Tests/Browser/console.py` says what it checks on each page.
   @Test(.enabled(if: available)) func consoleInChromium() async throws {
@@ -123,8 +124,9 @@ import Testing
       try Data(csv.bytes).write(to: statement)
       // People, added the way an operator adds them.
       var people: [JSONValue] = []
-      for role in ["accountant", "auditor"] {
-        let email = "\(role).\(UInt32.random(in: 0...UInt32.max))@stp.hochiminhcity.gov.vn"
+      // Two accountants: what one proposes, the other approves (four eyes).
+      for (person, role) in [("accountant", "accountant"), ("auditor", "auditor"), ("approver", "accountant")] {
+        let email = "\(person).\(UInt32.random(in: 0...UInt32.max))@stp.hochiminhcity.gov.vn"
         let added = try CommandLineTests.run(
           ["staff", "add", "--email", email, "--name", "Nguyễn Thị Thu", "--role", role],
           environment: [
@@ -134,7 +136,7 @@ import Testing
         #expect(added.status == 0, "\(added.stderr)")
         let link = try #require(added.stdout.split(separator: "\n").first { $0.contains("/console/enrol/") })
         #expect(link.hasPrefix(served.baseURL))
-        people.append(["role": .string(role), "email": .string(email), "link": .string(String(link))])
+        people.append(["role": .string(person), "email": .string(email), "link": .string(String(link))])
       }
       // The matched payment's receipt, issued by the served process's worker (every second).
       var lookup: String?

@@ -217,13 +217,34 @@ import Testing
         type: "application/x-www-form-urlencoded", extra: ["Sec-Fetch-Site": "cross-site"])
       #expect(crossSite.status == .forbidden)
       #expect(try await status(world, id) == "open")
-      // With its own token the form works, once.
+      // With its own token the form works: a refund is only proposed (four eyes).
       let done = try await agent.post("/console/exceptions/\(id)/resolve", form)
       #expect(done.status == .seeOther)
+      #expect(try await status(world, id) == "open")
+      let own = try await agent.get("/console/exceptions/\(id)?proposed=1")
+      #expect(own.text.contains("Đã gửi đề xuất"))
+      #expect(own.text.contains("id=\"proposed-by\""))
+      #expect(!own.text.contains("/approve"), "the proposer gets no approve button")
+      #expect(own.text.contains("/withdraw"))
+      let selfApproved = try await agent.post("/console/exceptions/\(id)/approve", [:])
+      #expect(selfApproved.status == .conflict)
+      #expect(selfApproved.text.contains("Người đề xuất không thể tự phê duyệt"))
+      // The second accountant's approval needs their own token too, then takes effect once.
+      #expect(try await other.post("/console/exceptions/\(id)/approve", [:], csrf: false).status == .forbidden)
+      #expect(try await other.post("/console/exceptions/\(id)/withdraw", [:], csrf: false).status == .forbidden)
+      #expect(try await status(world, id) == "open")
+      #expect(try await other.get("/console/exceptions/\(id)").text.contains("/approve"))
+      let approved = try await other.post("/console/exceptions/\(id)/approve", [:])
+      #expect(approved.status == .seeOther)
       #expect(try await status(world, id) == "resolved")
+      let page2 = try await agent.get("/console/exceptions/\(id)?resolved=1")
+      #expect(page2.text.contains("id=\"approved-by\""), "\(page2.text)")
       let audit = try await world.database.query(
-        "SELECT actor FROM audit_log WHERE action = 'exception.resolve' AND subject = \(id)")
-      #expect(try audit.map { try $0.decode(String.self) }.allSatisfy { $0.hasPrefix("staff:accountant-") })
+        "SELECT action, actor FROM audit_log WHERE action LIKE 'exception.%' AND subject = \(id) ORDER BY id"
+      ).map { try $0.decode((String, String).self) }
+      #expect(audit.map(\.0) == ["exception.propose", "exception.approve"])
+      #expect(audit.allSatisfy { $0.1.hasPrefix("staff:accountant-") })
+      #expect(audit.count == 2 && audit[0].1 != audit[1].1, "two different people")
     }
   }
 
@@ -429,6 +450,11 @@ import Testing
         "/console/exceptions/\(exceptionID)/resolve",
         ["action": "apply_to_invoice", "invoice_id": openID, "note": "Người nộp ghi thiếu mã thanh toán"])
       #expect(applied.status == .seeOther, "\(applied.text.prefix(400))")
+      #expect(applied.headers[.location]?.hasSuffix("proposed=1") == true)
+      #expect(try await status(world, exceptionID) == "open", "a second accountant must approve")
+      let (approver, _) = try await ConsoleAgent.signedIn(world, client, role: .accountant)
+      let approved = try await approver.post("/console/exceptions/\(exceptionID)/approve", [:])
+      #expect(approved.status == .seeOther, "\(approved.text.prefix(400))")
       #expect(try await status(world, exceptionID) == "resolved")
       let invoice = try await world.database.query("SELECT status FROM invoices WHERE id = \(openID)")
       #expect(try invoice.first?.decode(String.self) == "paid")

@@ -36,10 +36,7 @@ extension TestClientProtocol {
 }
 
 @Suite(.timeLimit(.minutes(5))) struct ReconciliationTests {
-  func balances(_ world: TestWorld, _ account: String) async throws -> Int {
-    try await world.scalar(
-      "SELECT coalesce(sum(debit) - sum(credit), 0)::int FROM ledger_postings WHERE account_code = \(account)")
-  }
+  func balances(_ world: TestWorld, _ account: String) async throws -> Int { try await world.balance(account) }
 
   /// Two statements of one day that both leave out the same payment hold it as missing in
   /// the bank once: the second finds the exception the first raised (ids come from the id
@@ -70,7 +67,7 @@ extension TestClientProtocol {
     try await withFeePay(isolated: true) { world, client in
       // Midday in Hanoi: late-evening payments are carried forward (tested separately).
       world.clock.set(try #require(Timestamp.parse("2026-11-29T12:00:00+07:00")))
-      let bank = try await TestBank.hmac(world)
+      let bank = try await TestBank.hmac(world, signedStatements: true)
       let day = BusinessDate(containing: world.clock.now)
       let now = world.clock.now
       // matched
@@ -190,7 +187,7 @@ extension TestClientProtocol {
 
   @Test func camtAndMappedBankCSV() async throws {
     try await withFeePay(isolated: true) { world, client in
-      let bank = try await TestBank.hmac(world)
+      let bank = try await TestBank.hmac(world, signedStatements: true)
       let day = BusinessDate(containing: world.clock.now)
       let (_, c1, t1) = try await world.invoice(client)
       try await bank.pay(client, paymentCode: c1, amount: t1, txn: "CAMT.1")
@@ -262,7 +259,12 @@ extension TestClientProtocol {
           .post, "/v1/exceptions/\(e1)/resolve", key: world.accountantKey,
           json: ["action": "apply_to_invoice", "invoice_id": .string(target)]
         ).status == .unprocessableContent)
-      let resolved = try await client.send(.post, "/v1/exceptions/\(e1)/resolve", key: world.accountantKey, json: body)
+      let proposed = try await client.send(.post, "/v1/exceptions/\(e1)/resolve", key: world.accountantKey, json: body)
+      #expect(proposed.status == .accepted, "four eyes: the first accountant only proposes")
+      #expect(proposed.json["status"] == "open")
+      #expect(proposed.json["proposal"]?["action"] == "apply_to_invoice")
+      #expect(try await client.send(.get, "/v1/invoices/\(target)", key: world.portalKey).json["status"] == "open")
+      let resolved = try await client.send(.post, "/v1/exceptions/\(e1)/approve", key: world.approverKey)
       #expect(resolved.status == .ok, "\(String(decoding: resolved.bytes, as: UTF8.self))")
       #expect(resolved.json["status"] == "resolved")
       #expect(resolved.json["resolution"]?["action"] == "apply_to_invoice")
@@ -276,16 +278,8 @@ extension TestClientProtocol {
         try await bank.pay(client, paymentCode: "FP000000004", amount: 700).json["exception_id"]?.stringValue)
       let e3 = try #require(
         try await bank.pay(client, paymentCode: "FP000000004", amount: 300).json["exception_id"]?.stringValue)
-      #expect(
-        try await client.send(
-          .post, "/v1/exceptions/\(e2)/resolve", key: world.accountantKey,
-          json: ["action": "refund", "note": "returned"]
-        ).status == .ok)
-      #expect(
-        try await client.send(
-          .post, "/v1/exceptions/\(e3)/resolve", key: world.accountantKey,
-          json: ["action": "write_off", "note": "too small"]
-        ).status == .ok)
+      #expect(try await client.resolve(e2, ["action": "refund", "note": "returned"], world: world).status == .ok)
+      #expect(try await client.resolve(e3, ["action": "write_off", "note": "too small"], world: world).status == .ok)
       #expect(try await balances(world, "refunds_payable") == -700)
       #expect(try await balances(world, "write_off") == -300, "docs/design/domain.md: suspense → write_off")
       #expect(try await balances(world, "suspense:\(bank.code)") == 0)
@@ -301,7 +295,8 @@ extension TestClientProtocol {
         .post, "/v1/exceptions/\(e4)/resolve", key: world.accountantKey,
         json: ["action": "accept_bank_record", "note": "x"])
       #expect(notApplicable.status == .unprocessableContent)
-      #expect(try await world.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'exception.resolve'") == 3)
+      #expect(try await world.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'exception.propose'") == 3)
+      #expect(try await world.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'exception.approve'") == 3)
       #expect(try await world.scalar("SELECT (sum(debit) - sum(credit))::int FROM ledger_postings") == 0)
     }
   }
@@ -426,7 +421,10 @@ extension TestClientProtocol {
           $0 + (r.json["summary"]?[$1]?["count"]?.intValue ?? 0)
         }
         #expect(counted == lines)
-        let amounts = ["matched", "amount_mismatch", "recovered", "missing_in_feepay", "duplicate_in_bank"].reduce(
+        let amounts = [
+          "matched", "amount_mismatch", "recovered", "missing_in_feepay", "duplicate_in_bank",
+          "recovery_pending_approval",
+        ].reduce(
           Int64(0)
         ) {
           $0 + (r.json["summary"]?[$1]?["amount"]?.intValue ?? 0)
@@ -467,10 +465,10 @@ extension TestClientProtocol {
 }
 
 @Suite(.timeLimit(.minutes(5))) struct AutoRecoveryTests {
-  /// With auto-recovery off, a statement line for a lost callback pays nothing: the invoice
-  /// stays open, no payment, receipt or event is made, and the money is the documented
-  /// `missing_in_feepay` exception for an accountant to apply.
-  @Test func offRecordsNothingAndRaisesTheException() async throws {
+  /// With auto-recovery off (the default), a statement line for a lost callback pays
+  /// nothing: the invoice stays open, no payment, receipt or event is made, and the money is
+  /// a `recovery_pending_approval` exception waiting for a second person (FourEyesTests).
+  @Test func offRecordsNothingAndHoldsTheLineForApproval() async throws {
     try await withFeePay(isolated: true) { world, client in
       world.clock.set(try #require(Timestamp.parse("2026-11-29T12:00:00+07:00")))
       let bank = try await TestBank.hmac(world)
@@ -483,7 +481,7 @@ extension TestClientProtocol {
         csv.bytes, connector: bank.code, day: BusinessDate(containing: world.clock.now), key: world.accountantKey)
       #expect(r.status == .created, "\(String(decoding: r.bytes, as: UTF8.self))")
       #expect(r.json["summary"]?["recovered"]?["count"] == 0)
-      #expect(r.json["summary"]?["missing_in_feepay"]?["count"] == 1)
+      #expect(r.json["summary"]?["recovery_pending_approval"]?["count"] == 1)
       #expect(try await client.send(.get, "/v1/invoices/\(id)", key: world.portalKey).json["status"] == "open")
       #expect(try await world.scalar("SELECT count(*)::int FROM payments WHERE invoice_id = \(id)") == 0)
       #expect(try await world.scalar("SELECT count(*)::int FROM events WHERE subject_id = \(id)") == 0)
@@ -491,7 +489,7 @@ extension TestClientProtocol {
         "SELECT kind, amount, status FROM payment_exceptions WHERE connector_code = \(bank.code) AND bank_txn_id = 'LOST.1'"
       ).map { try $0.decode((String, Int64, String).self) }
       #expect(exceptions.count == 1)
-      #expect(exceptions.first?.0 == "missing_in_feepay")
+      #expect(exceptions.first?.0 == "recovery_pending_approval")
       #expect(exceptions.first?.1 == total)
       #expect(exceptions.first?.2 == "open")
     }
@@ -521,7 +519,12 @@ extension TestClientProtocol {
       #expect(statuses.filter { $0 == .created }.count == 1)
       #expect(statuses.filter { $0 == .conflict }.count == 9)
       #expect(try await world.scalar("SELECT count(*)::int FROM settlements WHERE connector_code = \(bank.code)") == 1)
-      #expect(try await world.scalar("SELECT count(*)::int FROM payments WHERE bank_txn_id = 'ONCE.1'") == 1)
+      // The line for the lost callback waits for approval, once; nothing is paid.
+      #expect(try await world.scalar("SELECT count(*)::int FROM payments WHERE bank_txn_id = 'ONCE.1'") == 0)
+      #expect(
+        try await world.scalar(
+          "SELECT count(*)::int FROM payment_exceptions WHERE bank_txn_id = 'ONCE.1' AND kind = 'recovery_pending_approval'"
+        ) == 1)
       #expect(try await world.scalar("SELECT count(*)::int FROM payment_exceptions WHERE bank_txn_id = 'ONCE.2'") == 1)
     }
   }
@@ -532,19 +535,23 @@ extension TestClientProtocol {
       let bank = try await TestBank.hmac(world)
       let id = try #require(
         try await bank.pay(client, paymentCode: "FP000000004", amount: 900).json["exception_id"]?.stringValue)
-      let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
-        for _ in 0..<10 {
-          group.addTask {
-            try await client.send(
-              .post, "/v1/exceptions/\(id)/resolve", key: world.accountantKey,
-              json: ["action": "refund", "note": "returned"]
-            ).status
+      func tenAtOnce(_ path: String, key: String, json: JSONValue?) async throws -> [TestResponse] {
+        try await withThrowingTaskGroup(of: TestResponse.self) { group in
+          for _ in 0..<10 {
+            group.addTask { try await client.send(.post, "/v1/exceptions/\(id)/\(path)", key: key, json: json) }
           }
+          return try await group.reduce(into: [TestResponse]()) { $0.append($1) }
         }
-        return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
       }
-      #expect(statuses.filter { $0 == .ok }.count == 1)
-      #expect(statuses.filter { $0 == .conflict }.count == 9)
+      // Ten proposals at once: one is recorded, the others find it waiting.
+      let proposals = try await tenAtOnce(
+        "resolve", key: world.accountantKey, json: ["action": "refund", "note": "returned"])
+      #expect(proposals.filter { $0.status == .accepted }.count == 1)
+      #expect(proposals.filter { $0.problemCode == "proposal_pending" }.count == 9)
+      // Ten approvals at once: one takes effect, the others find the exception resolved.
+      let approvals = try await tenAtOnce("approve", key: world.approverKey, json: nil)
+      #expect(approvals.filter { $0.status == .ok }.count == 1)
+      #expect(approvals.filter { $0.status == .conflict }.count == 9)
       #expect(
         try await world.scalar(
           "SELECT count(*)::int FROM ledger_journals WHERE reference = \(id) AND kind = 'exception.refund'") == 1)

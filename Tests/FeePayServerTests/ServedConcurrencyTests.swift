@@ -130,7 +130,7 @@ import Testing
   /// every one came last.
   @Test func callbacksRacingTheStatementRecoveryPayEachInvoiceOnce() async throws {
     try await withServedFeePay { world, served, _ in
-      let bank = try await TestBank.hmac(world)
+      let bank = try await TestBank.hmac(world, signedStatements: true)
       try await served.warmUp(connections: 32)
       var sawMatched = false
       var sawRecovered = false
@@ -213,7 +213,7 @@ import Testing
   /// of them race).
   @Test func oneStatementUploadedAtOnceImportsOnce() async throws {
     try await withServedFeePay(environment: ["FEEPAY_MAX_UPLOADS": "16"]) { world, served, _ in
-      let bank = try await TestBank.hmac(world)
+      let bank = try await TestBank.hmac(world, signedStatements: true)
       try await served.warmUp(connections: 16)
       let invoice = try await served.invoice(world)
       let now = Date()
@@ -243,12 +243,18 @@ import Testing
       try await served.warmUp(connections: 16)
       let id = try #require(
         try await served.pay(bank, code: "FP000000004", amount: 900).json["exception_id"]?.stringValue)
-      let (replies, inFlight) = try await burst(16) { _ in
+      let (proposals, proposing) = try await burst(16) { _ in
         try await served.send(
           .POST, "/v1/exceptions/\(id)/resolve", key: world.accountantKey,
           json: ["action": "refund", "note": "returned"])
       }
-      #expect(inFlight >= 4, "only \(inFlight) resolutions overlapped")
+      #expect(proposing >= 4, "only \(proposing) proposals overlapped")
+      #expect(proposals.filter { $0.code == 202 }.count == 1)
+      #expect(proposals.filter { $0.code == 409 }.count == 15, "\(proposals.map(\.code))")
+      let (replies, inFlight) = try await burst(16) { _ in
+        try await served.send(.POST, "/v1/exceptions/\(id)/approve", key: world.approverKey)
+      }
+      #expect(inFlight >= 4, "only \(inFlight) approvals overlapped")
       #expect(replies.filter { $0.code == 200 }.count == 1)
       #expect(replies.filter { $0.code == 409 }.count == 15, "\(replies.map(\.code))")
       #expect(

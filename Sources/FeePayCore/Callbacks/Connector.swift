@@ -31,3 +31,14 @@ public struct Connector: Sendable {
 
   public func mayCollect(for agency: String) -> Bool { agencies.isEmpty || agencies.contains(agency) }
 }
+
+/// How a connector's statements reach FeePay, as the operator declares it.
+public enum StatementChannel: String, Sendable, CaseIterable {
+  /// A person uploads the file (console, API or `feepay reconcile`): only their word vouches
+  /// for it, so a line naming an invoice waits for a second person's approval.
+  case upload
+  /// The bank's authenticated channel (host-to-host, signed files fetched by a machine
+  /// holding its own API key): with auto-recovery on, a line naming an open invoice with
+  /// exactly its amount pays it, as the lost callback would have.
+  case signed
+}

@@ -100,4 +100,8 @@ public enum ExceptionKind: String, Sendable, Codable, CaseIterable {
   case missingInFeePay = "missing_in_feepay"
   case missingInBank = "missing_in_bank"
   case amountMismatchInStatement = "amount_mismatch_in_statement"
+  /// A statement line names an open invoice with exactly its amount, but only the file an
+  /// accountant uploaded says so (no bank signed it): the money waits, nothing is paid, until
+  /// a second person approves paying the invoice.
+  case recoveryPendingApproval = "recovery_pending_approval"
 }

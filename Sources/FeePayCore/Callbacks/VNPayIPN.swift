@@ -56,7 +56,7 @@ extension VNPay.Answer {
   public static func exception(_ kind: ExceptionKind) -> VNPay.Answer {
     switch kind {
     case .amountMismatch, .amountMismatchInStatement: .invalidAmount
-    case .alreadyPaid, .invoiceNotOpen: .alreadyConfirmed
+    case .alreadyPaid, .invoiceNotOpen, .recoveryPendingApproval: .alreadyConfirmed
     case .unknownPaymentCode, .connectorNotAllowed, .missingInFeePay, .missingInBank: .orderNotFound
     }
   }

@@ -50,6 +50,12 @@ public struct FeePayError: Error, Sendable, CustomStringConvertible {
     case dayNotReconciled = "day_not_reconciled"
     /// A business day that has not begun yet (in Vietnam) cannot be closed.
     case dayNotOver = "day_not_over"
+    /// The person approving a resolution proposed it (four eyes).
+    case samePerson = "same_person"
+    /// An exception's resolution already waits for approval.
+    case proposalPending = "proposal_pending"
+    /// There is no proposal to approve or withdraw.
+    case noProposal = "no_proposal"
     case payloadTooLarge = "payload_too_large"
     case unsupportedMediaType = "unsupported_media_type"
     case validationFailed = "validation_failed"

@@ -22,6 +22,33 @@ public enum ResolveRefusal: Error, Sendable, Equatable {
   /// The connector that took the money may not collect for the invoice's agency: one
   /// agency's money never settles another's invoice.
   case agencyNotCollected(connector: String, agency: String)
+  /// The person approving a proposal is the one who proposed it (or uploaded the statement
+  /// that proposed it): no money moves on one person's word.
+  case samePerson(String)
+  /// The exception already waits for the approval of a proposal; withdraw it first.
+  case proposalPending
+  /// There is no proposal to approve or withdraw.
+  case noProposal
+}
+
+/// Four eyes: which resolutions one person may only propose and a second must approve.
+///
+/// Every resolution that moves money out of suspense or writes it off (`apply_to_invoice`,
+/// `refund`, `write_off`) of more than ``above`` minor units needs a second person; 0 (the
+/// default) means every one. A recovery that only a statement upload vouches for
+/// (`recovery_pending_approval`) always does, whatever its amount. `accept_bank_record`
+/// moves nothing out of suspense and never needs one.
+public struct FourEyes: Sendable, Equatable {
+  public var above: Int64
+
+  public init(above: Int64 = 0) { self.above = above }
+
+  public func needsApproval(kind: ExceptionKind, action: ResolutionAction, amount: Int64) -> Bool {
+    switch action {
+    case .acceptBankRecord: false
+    case .applyToInvoice, .refund, .writeOff: kind == .recoveryPendingApproval || amount > above
+    }
+  }
 }
 
 /// The accounting policy of resolving an exception: for each (kind, action) pair the
@@ -51,7 +78,8 @@ public struct ResolutionPlan: Sendable, Equatable {
   ///   written off; the bank's record cannot be "accepted" for it (it is FeePay's record).
   /// - `missing_in_feepay` (the bank holds money FeePay never heard of) is first taken into
   ///   suspense from the settled bank account; then any action applies, and
-  ///   `accept_bank_record` leaves it there, attributed to nothing.
+  ///   `accept_bank_record` leaves it there, attributed to nothing. So is
+  ///   `recovery_pending_approval` (the bank holds money whose line names an invoice).
   /// - `missing_in_bank` (FeePay recorded a payment the bank never settled) can stand as it
   ///   is or be written off against the bank's clearing account.
   /// - `amount_mismatch_in_statement` can only stand as it is.
@@ -79,7 +107,7 @@ public struct ResolutionPlan: Sendable, Equatable {
       }
     }
     switch (kind, action) {
-    case (.missingInFeePay, _):
+    case (.missingInFeePay, _), (.recoveryPendingApproval, _):
       var plan = fromSuspense(action)
       plan.journals.insert(
         JournalDraft(

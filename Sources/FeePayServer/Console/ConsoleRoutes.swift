@@ -29,6 +29,8 @@ struct ConsoleRoutes: Sendable {
     signedIn.get("exceptions") { request, context in try await exceptions(request, context) }
     signedIn.get("exceptions/:id") { request, context in try await exception(request, context, problem: nil) }
     signedIn.post("exceptions/:id/resolve") { request, context in try await resolve(request, context) }
+    signedIn.post("exceptions/:id/approve") { request, context in try await approve(request, context) }
+    signedIn.post("exceptions/:id/withdraw") { request, context in try await withdraw(request, context) }
     signedIn.get("days") { request, context in try await days(request, context) }
     signedIn.get("days/:date") { request, context in try await day(request, context, problem: nil) }
     signedIn.post("days/:date/close") { request, context in try await close(request, context) }
@@ -187,10 +189,10 @@ struct ConsoleRoutes: Sendable {
       "invoice": e.invoiceID, "created": CitizenFormat.vietnamTime(e.createdAt),
     ])
     if let r = e.resolution {
-      page["resolution"] = [
+      page["resolution"] = CitizenPages.known([
         "action": t["action_\(r.action)"] ?? r.action, "note": r.note, "by": r.by,
-        "at": Timestamp.parse(r.at).map(CitizenFormat.vietnamTime) ?? r.at,
-      ]
+        "at": Timestamp.parse(r.at).map(CitizenFormat.vietnamTime) ?? r.at, "approved_by": r.approvedBy,
+      ])
     }
     page["evidence"] = CitizenPages.known([
       "callback_at": evidence.callbackReceivedAt.map(CitizenFormat.vietnamTime), "callback_body": evidence.callbackBody,
@@ -199,7 +201,26 @@ struct ConsoleRoutes: Sendable {
       "line_memo": evidence.lineMemo, "line_account": evidence.linePayerAccount,
       "line_amount": evidence.lineAmount.map(CitizenFormat.money),
     ])
-    if e.status == "open", ConsolePages.writes(person) {
+    let q = request.uri.queryParameters
+    if q.get("resolved") != nil { page["notice"] = t["resolved_notice"]! }
+    if q.get("proposed") != nil { page["notice"] = t["proposed_notice"]! }
+    if q.get("withdrawn") != nil { page["notice"] = t["withdrawn_notice"]! }
+    if let p = e.proposal {
+      var o: [String: Any] = CitizenPages.known([
+        "action": t["action_\(p.action.rawValue)"] ?? p.action.rawValue, "invoice": p.invoiceID, "note": p.note,
+        "by": p.by, "at": Timestamp.parse(p.at).map(CitizenFormat.vietnamTime) ?? p.at,
+      ])
+      if ConsolePages.writes(person) {
+        o["withdraw_url"] = "/console/exceptions/\(e.id)/withdraw"
+        if p.by == person.principal.actor {
+          o["own"] = true
+        } else {
+          o["approve_url"] = "/console/exceptions/\(e.id)/approve"
+        }
+      }
+      page["proposal"] = o
+    }
+    if e.status == "open", e.proposal == nil, ConsolePages.writes(person) {
       let actions = ResolutionAction.allCases.filter {
         (try? ResolutionPlan.plan(kind: e.kind, action: $0, amount: e.amount, connector: e.connector)) != nil
       }
@@ -241,17 +262,71 @@ struct ConsoleRoutes: Sendable {
     guard let note = form["note"], note.count <= 2000 else {
       return try await exception(request, context, problem: t["resolve_note"]!, status: .unprocessableContent)
     }
+    let outcome: SettlementStore.ResolveOutcome
     do {
-      _ = try await settlements.resolve(
+      outcome = try await settlements.resolve(
         id: id, action: action, invoiceID: form["invoice_id"], note: note.nfc, actor: person.principal.actor,
         now: clock.now)
-    } catch let refusal as ResolveRefusal {
-      return try await exception(
-        request, context, problem: ConsoleText.refusal(refusal, t), status: .unprocessableContent)
-    } catch let error as FeePayError where error.code != .internalError {
-      return try await exception(request, context, problem: error.detail, status: .conflict)
+    } catch {
+      return try await refused(error, request, context, t)
+    }
+    switch outcome {
+    case .resolved: return .seeOther("/console/exceptions/\(id)?resolved=1")
+    case .proposed: return .seeOther("/console/exceptions/\(id)?proposed=1")
+    }
+  }
+
+  /// A second person approves the exception's proposal.
+  func approve(_ request: Request, _ context: ConsoleContext) async throws -> Response {
+    let person = try context.person(in: Self.writers)
+    let id = try context.parameters.require("id")
+    _ = try await visibleException(id, person)
+    _ = try await request.form(context)
+    let t = ConsoleText.table(PageLanguage.console(request))
+    do {
+      _ = try await settlements.approve(id: id, actor: person.principal.actor, now: clock.now)
+    } catch {
+      return try await refused(error, request, context, t)
     }
     return .seeOther("/console/exceptions/\(id)?resolved=1")
+  }
+
+  /// The proposer, or the second person declining, withdraws the exception's proposal.
+  func withdraw(_ request: Request, _ context: ConsoleContext) async throws -> Response {
+    let person = try context.person(in: Self.writers)
+    let id = try context.parameters.require("id")
+    _ = try await visibleException(id, person)
+    let form = try await request.form(context)
+    let t = ConsoleText.table(PageLanguage.console(request))
+    let note = (form["note"] ?? "").nfc.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard note.count <= 2000 else {
+      return try await exception(request, context, problem: t["resolve_note"]!, status: .unprocessableContent)
+    }
+    do {
+      _ = try await settlements.withdraw(id: id, note: note, actor: person.principal.actor, now: clock.now)
+    } catch {
+      return try await refused(error, request, context, t)
+    }
+    return .seeOther("/console/exceptions/\(id)?withdrawn=1")
+  }
+
+  /// The exception page again, saying why a resolution, approval or withdrawal was refused.
+  func refused(_ error: any Error, _ request: Request, _ context: ConsoleContext, _ t: [String: String])
+    async throws -> Response
+  {
+    switch error {
+    case let refusal as ResolveRefusal:
+      let status: HTTPResponse.Status =
+        switch refusal {
+        case .samePerson, .proposalPending, .noProposal: .conflict
+        default: .unprocessableContent
+        }
+      return try await exception(request, context, problem: ConsoleText.refusal(refusal, t), status: status)
+    case let error as FeePayError where error.code != .internalError:
+      return try await exception(request, context, problem: error.detail, status: .conflict)
+    default:
+      throw error
+    }
   }
 
   // MARK: Business days
@@ -426,7 +501,8 @@ struct ConsoleRoutes: Sendable {
             return .success(
               try await settlements.importStatement(
                 upload.file, format: upload.format, connector: upload.connector, businessDate: upload.day,
-                sha256: upload.sha256, spool: spool, actor: actor, now: now, progress: progress, parsed: parsed
+                sha256: upload.sha256, spool: spool, uploader: SettlementStore.Uploader(actor: actor, isPerson: true),
+                now: now, progress: progress, parsed: parsed
               ).id)
           } catch { return .failure(error) }
         }

@@ -28,6 +28,9 @@ enum ConsoleText {
     case .agencyNotCollected(let connector, let agency):
       t["refuse_agency"]!.replacingOccurrences(of: "{connector}", with: connector)
         .replacingOccurrences(of: "{agency}", with: agency)
+    case .samePerson: t["refuse_same_person"]!
+    case .proposalPending: t["refuse_proposal_pending"]!
+    case .noProposal: t["refuse_no_proposal"]!
     }
   }
 
@@ -181,6 +184,7 @@ enum ConsoleText {
     ("kind_missing_in_feepay", "Có ở ngân hàng, thiếu ở FeePay", "In the bank, missing in FeePay"),
     ("kind_missing_in_bank", "Có ở FeePay, thiếu ở ngân hàng", "In FeePay, missing in the bank"),
     ("kind_amount_mismatch_in_statement", "Sao kê sai số tiền", "Amount differs in the statement"),
+    ("kind_recovery_pending_approval", "Khôi phục chờ duyệt", "Recovery awaiting approval"),
     (
       "explain_unknown_payment_code",
       "Ngân hàng báo tiền về với mã thanh toán FeePay không có. Tiền đang ở tài khoản treo.",
@@ -205,6 +209,11 @@ enum ConsoleText {
     (
       "explain_missing_in_feepay", "Sao kê có khoản tiền mà FeePay chưa nhận được thông báo.",
       "The statement shows money FeePay was never told about."
+    ),
+    (
+      "explain_recovery_pending_approval",
+      "Dòng sao kê ghi đúng mã thanh toán và đúng số tiền của một hóa đơn đang mở, nhưng chỉ có tệp sao kê được tải lên làm chứng (ngân hàng không ký). Hóa đơn chỉ được ghi nhận đã nộp khi một người khác người tải lên phê duyệt.",
+      "A statement line names an open invoice's payment code with exactly its amount, but only the uploaded file says so (no bank signed it). The invoice is paid only when someone other than the uploader approves."
     ),
     (
       "explain_missing_in_bank", "FeePay đã ghi nhận khoản thanh toán nhưng sao kê ngân hàng không có.",
@@ -233,6 +242,11 @@ enum ConsoleText {
     ("action_accept_bank_record", "Chấp nhận số liệu ngân hàng", "Accept the bank's record"),
     ("note", "Ghi chú (bắt buộc)", "Note (required)"),
     ("resolve_button", "Xác nhận xử lý", "Resolve"),
+    (
+      "four_eyes_hint",
+      "Hoàn tiền, xóa sổ hay ghi vào hóa đơn trên ngưỡng cần người thứ hai phê duyệt: thao tác này chỉ tạo đề xuất.",
+      "Refunds, write-offs and payments of invoices above the threshold need a second person: this only proposes them."
+    ),
     (
       "resolve_confirm", "Xác nhận xử lý ngoại lệ này? Bút toán sẽ được ghi sổ và không thể sửa.",
       "Resolve this exception? The journals are posted and cannot be changed."
@@ -266,6 +280,37 @@ enum ConsoleText {
       "Connector {connector} does not collect for agency {agency}: this money cannot pay that invoice."
     ),
     ("resolved_notice", "Đã xử lý ngoại lệ.", "The exception is resolved."),
+    (
+      "proposed_notice", "Đã gửi đề xuất. Một người thứ hai phải phê duyệt thì bút toán mới được ghi sổ.",
+      "Proposed. Nothing is posted until a second person approves it."
+    ),
+    ("withdrawn_notice", "Đã rút đề xuất; ngoại lệ vẫn mở.", "The proposal is withdrawn; the exception stays open."),
+    ("proposal", "Đề xuất chờ phê duyệt", "Proposal awaiting approval"),
+    ("proposed_by", "Đề xuất bởi", "Proposed by"),
+    ("approved_by", "Phê duyệt bởi", "Approved by"),
+    (
+      "proposal_own",
+      "Bạn là người đề xuất (hoặc người tải sao kê lên): một người khác phải phê duyệt.",
+      "You proposed this (or uploaded the statement that did): someone else must approve it."
+    ),
+    ("approve_button", "Phê duyệt", "Approve"),
+    (
+      "approve_confirm", "Phê duyệt đề xuất này? Bút toán sẽ được ghi sổ và không thể sửa.",
+      "Approve this proposal? The journals are posted and cannot be changed."
+    ),
+    ("withdraw_button", "Rút đề xuất", "Withdraw the proposal"),
+    ("withdraw_note", "Lý do (không bắt buộc)", "Why (optional)"),
+    (
+      "refuse_same_person", "Người đề xuất không thể tự phê duyệt: cần một người thứ hai.",
+      "The person who proposed this cannot approve it: a second person must."
+    ),
+    (
+      "refuse_proposal_pending", "Đã có một đề xuất chờ phê duyệt; hãy phê duyệt hoặc rút nó trước.",
+      "A proposal already waits for approval; approve or withdraw it first."
+    ),
+    (
+      "refuse_no_proposal", "Không có đề xuất nào để phê duyệt hay rút.", "There is no proposal to approve or withdraw."
+    ),
     // Business days
     ("day_title", "Ngày nghiệp vụ", "Business day"),
     ("day_closed", "Đã chốt", "Closed"),
@@ -335,6 +380,7 @@ enum ConsoleText {
     ("category_debit", "Ghi nợ", "Debit"),
     ("category_reversal", "Đảo giao dịch", "Reversal"),
     ("category_other_currency", "Ngoại tệ khác", "Other currency"),
+    ("category_recovery_pending_approval", "Khôi phục chờ duyệt", "Recovery awaiting approval"),
     ("all_lines", "Mọi dòng", "All lines"),
     ("report_csv", "Tải báo cáo đối chiếu (CSV)", "Download the reconciliation report (CSV)"),
     // Reports

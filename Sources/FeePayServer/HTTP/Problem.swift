@@ -44,7 +44,7 @@ struct Problem: APIObject {
     case .notFound: .notFound
     case .methodNotAllowed: .methodNotAllowed
     case .conflict, .invoiceNotOpen, .idempotencyRequestInProgress, .statementAlreadyImported, .dayClosed,
-      .dayNotReconciled, .dayNotOver:
+      .dayNotReconciled, .dayNotOver, .samePerson, .proposalPending, .noProposal:
       .conflict
     case .payloadTooLarge: .contentTooLarge
     case .unsupportedMediaType: .unsupportedMediaType
@@ -72,6 +72,9 @@ struct Problem: APIObject {
     case .dayClosed: "Business day closed"
     case .dayNotReconciled: "Business day not reconciled"
     case .dayNotOver: "Business day not begun"
+    case .samePerson: "A second person must approve"
+    case .proposalPending: "A proposal waits for approval"
+    case .noProposal: "Nothing proposed"
     case .payloadTooLarge: "Payload too large"
     case .unsupportedMediaType: "Unsupported media type"
     case .validationFailed: "Validation failed"

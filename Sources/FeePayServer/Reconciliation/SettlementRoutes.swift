@@ -23,6 +23,8 @@ struct SettlementRoutes: Sendable {
     let writing = router.group("v1").add(middleware: authenticator.requiring(Self.writers))
     writing.post("settlements") { request, context in try await upload(request, context) }
     writing.post("exceptions/:id/resolve") { request, context in try await resolve(request, context) }
+    writing.post("exceptions/:id/approve") { _, context in try await approve(context) }
+    writing.post("exceptions/:id/withdraw") { request, context in try await withdraw(request, context) }
     writing.post("business-days/:date/close") { request, context in try await close(request, context) }
     let reading = router.group("v1").add(middleware: authenticator.requiring(Self.readers))
     reading.get("settlements/:id") { _, context in
@@ -74,7 +76,8 @@ struct SettlementRoutes: Sendable {
       do {
         let summary = try await settlements.importStatement(
           file.url, format: format, connector: connector, businessDate: day, sha256: hasher.finalize().lowercaseHex,
-          spool: spool, actor: principal.actor, now: clock.now)
+          spool: spool,
+          uploader: SettlementStore.Uploader(actor: principal.actor, isPerson: principal.person != nil), now: clock.now)
         return Response.encoded(summary, status: .created)
       } catch let error as StatementError {
         throw FeePayError(
@@ -144,10 +147,51 @@ struct SettlementRoutes: Sendable {
     guard errors.isEmpty, let action else { throw FeePayError.validation(errors) }
     guard IDGenerator.isWellFormed(id, kind: .exception) else { throw FeePayError.notFound("exception") }
     do {
-      let resolved = try await settlements.resolve(
+      switch try await settlements.resolve(
         id: id, action: action, invoiceID: body["invoice_id"]?.stringValue, note: note, actor: principal.actor,
         now: clock.now)
-      return .encoded(resolved)
+      {
+      case .resolved(let resolved): return .encoded(resolved)
+      case .proposed(let proposed): return .encoded(proposed, status: .accepted)
+      }
+    } catch let refusal as ResolveRefusal {
+      throw Self.problem(refusal)
+    }
+  }
+
+  /// The second person's approval of an exception's proposal: the resolution takes effect.
+  func approve(_ context: AppRequestContext) async throws -> Response {
+    let principal = try context.principal
+    let id = try context.parameters.require("id")
+    guard IDGenerator.isWellFormed(id, kind: .exception) else { throw FeePayError.notFound("exception") }
+    do {
+      return .encoded(try await settlements.approve(id: id, actor: principal.actor, now: clock.now))
+    } catch let refusal as ResolveRefusal {
+      throw Self.problem(refusal)
+    }
+  }
+
+  /// Withdraws an exception's proposal; an optional note says why.
+  func withdraw(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    var request = request
+    let principal = try context.principal
+    let id = try context.parameters.require("id")
+    var note = ""
+    if request.headers[.contentLength].flatMap(Int.init) ?? 0 > 0 || request.headers[.contentType] != nil {
+      let body = try JSONValue.parse(try await request.jsonBody(limit: context.maxUploadSize))
+      guard case .object = body else {
+        throw FeePayError(.malformedRequest, "The request body must be a JSON object.")
+      }
+      if let value = body["note"] {
+        guard let text = value.stringValue?.nfc.trimmingCharacters(in: .whitespacesAndNewlines), text.count <= 1000,
+          !text.containsControlCharacters
+        else { throw FeePayError.validation([FieldError(pointer: "/note", "must be text of at most 1000 characters")]) }
+        note = text
+      }
+    }
+    guard IDGenerator.isWellFormed(id, kind: .exception) else { throw FeePayError.notFound("exception") }
+    do {
+      return .encoded(try await settlements.withdraw(id: id, note: note, actor: principal.actor, now: clock.now))
     } catch let refusal as ResolveRefusal {
       throw Self.problem(refusal)
     }
@@ -173,6 +217,15 @@ struct SettlementRoutes: Sendable {
         errors: [
           FieldError(pointer: "/invoice_id", "belongs to an agency the exception's connector does not collect for")
         ])
+    case .samePerson(let person):
+      FeePayError(
+        .samePerson,
+        "\(person) proposed this resolution (or uploaded the statement that did); a second person must approve it.")
+    case .proposalPending:
+      FeePayError(
+        .proposalPending, "A resolution of this exception waits for approval; approve or withdraw it first.")
+    case .noProposal:
+      FeePayError(.noProposal, "Nothing is proposed for this exception; there is nothing to approve or withdraw.")
     }
   }
 

@@ -30,10 +30,13 @@ public struct ConnectorStore: Sendable {
     public var publicKey: String?
     public var tmnCode: String?
     public var agencies: [String]
+    public var statementChannel: StatementChannel
 
     public init(
-      code: String, kind: ConnectorKind, secret: String?, publicKey: String?, tmnCode: String?, agencies: [String]
+      code: String, kind: ConnectorKind, secret: String?, publicKey: String?, tmnCode: String?, agencies: [String],
+      statementChannel: StatementChannel = .upload
     ) {
+      self.statementChannel = statementChannel
       self.code = code
       self.kind = kind
       self.secret = secret
@@ -86,8 +89,9 @@ public struct ConnectorStore: Sendable {
         }
         try await c.query(
           """
-          INSERT INTO connectors (code, kind, secret_sealed, public_key, tmn_code, created_at)
-          VALUES (\(new.code), \(new.kind.rawValue), \(sealed), \(new.publicKey), \(new.tmnCode), \(now))
+          INSERT INTO connectors (code, kind, secret_sealed, public_key, tmn_code, statement_channel, created_at)
+          VALUES (\(new.code), \(new.kind.rawValue), \(sealed), \(new.publicKey), \(new.tmnCode),
+                  \(new.statementChannel.rawValue), \(now))
           """, logger: database.logger)
         try await c.query(
           """
@@ -144,16 +148,46 @@ public struct ConnectorStore: Sendable {
     }
   }
 
-  /// Turns the recovery of lost callbacks from statements on or off for a connector.
+  /// Turns the recovery of lost callbacks from statements on or off for a connector. On is
+  /// refused unless its statements arrive through the bank's signed channel: an uploaded
+  /// file alone never pays an invoice.
   public func setAutoRecovery(code: String, enabled: Bool, actor: String, at now: Date) async throws {
     try await database.transaction { c in
       let rows = try await c.query(
-        "UPDATE connectors SET auto_recovery = \(enabled) WHERE code = \(code) RETURNING 1", logger: database.logger
+        "SELECT statement_channel FROM connectors WHERE code = \(code) FOR UPDATE", logger: database.logger
       ).collect()
-      guard !rows.isEmpty else { throw FeePayError(.notFound, "no connector \(code)") }
+      guard let channel = try rows.first?.decode(String.self) else {
+        throw FeePayError(.notFound, "no connector \(code)")
+      }
+      if enabled, channel != StatementChannel.signed.rawValue {
+        throw FeePayError(
+          .validationFailed,
+          "connector \(code)'s statements are uploaded by people; auto-recovery needs the bank's signed channel (feepay connector set-statement-channel --code \(code) signed)"
+        )
+      }
+      try await c.query(
+        "UPDATE connectors SET auto_recovery = \(enabled) WHERE code = \(code)", logger: database.logger)
       try await AuditLog.append(
         on: c, logger: database.logger, at: now, actor: actor, action: "connector.set_auto_recovery",
         subject: "connector:\(code)", summary: ["enabled": .bool(enabled)])
+    }
+  }
+
+  /// Declares how a connector's statements arrive. Back to `upload` also turns its
+  /// auto-recovery off.
+  public func setStatementChannel(code: String, channel: StatementChannel, actor: String, at now: Date) async throws {
+    try await database.transaction { c in
+      let rows = try await c.query(
+        """
+        UPDATE connectors SET statement_channel = \(channel.rawValue),
+                              auto_recovery = auto_recovery AND \(channel == .signed)
+        WHERE code = \(code) RETURNING 1
+        """, logger: database.logger
+      ).collect()
+      guard !rows.isEmpty else { throw FeePayError(.notFound, "no connector \(code)") }
+      try await AuditLog.append(
+        on: c, logger: database.logger, at: now, actor: actor, action: "connector.set_statement_channel",
+        subject: "connector:\(code)", summary: ["channel": .string(channel.rawValue)])
     }
   }
 
@@ -228,19 +262,24 @@ public struct ConnectorStore: Sendable {
     public var kind: String
     public var agencies: [String]
     public var previousValidUntil: Date?
+    public var statementChannel: StatementChannel
+    public var autoRecovery: Bool
   }
 
   public func list() async throws -> [Summary] {
     let rows = try await database.query(
       """
-      SELECT c.code, c.kind, c.previous_valid_until,
+      SELECT c.code, c.kind, c.previous_valid_until, c.statement_channel, c.auto_recovery,
              coalesce(array_agg(ca.agency_code ORDER BY ca.agency_code) FILTER (WHERE ca.agency_code IS NOT NULL), '{}')
       FROM connectors c LEFT JOIN connector_agencies ca ON ca.connector_code = c.code
       GROUP BY c.code ORDER BY c.code
       """)
     return try rows.map {
-      let (code, kind, until, agencies) = try $0.decode((String, String, Date?, [String]).self)
-      return Summary(code: code, kind: kind, agencies: agencies, previousValidUntil: until)
+      let (code, kind, until, channel, autoRecovery, agencies) = try $0.decode(
+        (String, String, Date?, String, Bool, [String]).self)
+      return Summary(
+        code: code, kind: kind, agencies: agencies, previousValidUntil: until,
+        statementChannel: try .stored(channel, column: "connectors.statement_channel"), autoRecovery: autoRecovery)
     }
   }
 }

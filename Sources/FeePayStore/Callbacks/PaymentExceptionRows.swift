@@ -7,7 +7,7 @@ import PostgresNIO
 enum PaymentExceptionRows {
   static let columns = """
     id, kind, status, connector_code, amount, currency, bank_txn_id, payment_code, invoice_id, business_date::text,
-    created_at, resolution::text
+    created_at, resolution::text, proposal::text
     """
 
   /// Reads the ``columns`` by name, so that a query may select more (such as `portal_code`).
@@ -24,6 +24,9 @@ enum PaymentExceptionRows {
       createdAt: try r["created_at"].decode(Date.self),
       resolution: try r["resolution"].decode(String?.self).map {
         try JSONDecoder().decode(PaymentException.Resolution.self, from: Data($0.utf8))
+      },
+      proposal: try r["proposal"].decode(String?.self).map {
+        try JSONDecoder().decode(PaymentException.Proposal.self, from: Data($0.utf8))
       })
   }
 }

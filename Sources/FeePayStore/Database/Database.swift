@@ -135,6 +135,8 @@ public final class Database: Sendable {
           return FeePayError(.dayClosed, "That business day is closed; nothing dated on it can change.")
         case SQLState.numericValueOutOfRange:
           return FeePayError(.validationFailed, MoneyMath.Overflow.detail)
+        case SQLState.exceptionResolved:
+          return FeePayError(.conflict, "That exception is resolved already; its resolution cannot change.")
         case "40001", "40P01":
           return FeePayError(.unavailable, "The database was busy; nothing was changed. Retry the request.")
         case "57P01", "57P02", "57P03", "53300":
@@ -185,6 +187,8 @@ public final class Database: Sendable {
     public static let numericValueOutOfRange = "22003"
     /// A row dated on a closed business day (the `feepay_refuse_closed_day` trigger).
     public static let dayClosed = "FP001"
+    /// A change to a resolved payment exception (the `feepay_exception_resolved_once` trigger).
+    public static let exceptionResolved = "FP002"
   }
 
   /// The SQLSTATE of a PostgreSQL error, if `error` is one.

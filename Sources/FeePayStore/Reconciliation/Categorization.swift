@@ -8,14 +8,15 @@ import PostgresNIO
 /// one statement or a small group; ids come from the same generator as everywhere else.
 extension SettlementStore {
   /// Every line into exactly one category, and the effects of each.
-  func categorize(settlement s: String, connector: String, day: BusinessDate, on c: PostgresConnection, now: Date)
-    async throws
-  {
+  func categorize(
+    settlement s: String, connector: String, day: BusinessDate, uploader: Uploader, on c: PostgresConnection,
+    now: Date
+  ) async throws {
     // Postings, payments and exceptions land in the first open day from the statement's own.
     let open = try await openDay(day, on: c)
     try await lockNamedInvoices(on: c)
     try await categorizeLines(settlement: s, connector: connector, on: c)
-    try await recoverLostCallbacks(settlement: s, connector: connector, day: open, on: c, now: now)
+    try await recoverLostCallbacks(settlement: s, connector: connector, day: open, uploader: uploader, on: c, now: now)
     let exceptions = try await raiseExceptions(
       settlement: s, connector: connector, day: day, openDay: open, on: c, now: now)
     try await settle(settlement: s, connector: connector, day: open, on: c, now: now)
@@ -66,7 +67,8 @@ extension SettlementStore {
                     WHEN d.first_line < l.line_no OR EXISTS (
                       SELECT 1 FROM settlement_lines o JOIN settlements st ON st.id = o.settlement_id
                       WHERE st.connector_code = \(connector) AND o.settlement_id <> \(s) AND o.bank_txn_id = l.bank_txn_id
-                        AND o.category IN ('matched', 'amount_mismatch', 'recovered', 'missing_in_feepay'))
+                        AND o.category IN ('matched', 'amount_mismatch', 'recovered', 'missing_in_feepay',
+                                         'recovery_pending_approval'))
                       THEN 'duplicate_in_bank'
                     WHEN x.bank_txn_id IS NULL THEN NULL
                     WHEN x.amount = l.amount THEN 'matched' ELSE 'amount_mismatch' END AS category
@@ -87,11 +89,16 @@ extension SettlementStore {
     try await c.query("ANALYZE settlement_lines", logger: logger)
   }
 
-  /// Lost callbacks: a line naming an open invoice with exactly its amount (on a connector
-  /// with auto-recovery) pays it, as the callback would have: the bank transaction is
-  /// claimed, the payment recorded, the invoice paid, the journal posted, the portal told.
+  /// Lost callbacks: a line naming an open invoice with exactly its amount. On a connector
+  /// whose statements arrive through an authenticated bank channel (`statement_channel =
+  /// 'signed'`, auto-recovery on), uploaded by a machine, it pays the invoice as the callback
+  /// would have: the bank transaction is claimed, the payment recorded, the invoice paid, the
+  /// journal posted, the portal told. Otherwise only one person's file vouches for it: the
+  /// money waits as a `recovery_pending_approval` exception whose proposal (pay that invoice,
+  /// proposed by the uploader) a second person approves.
   func recoverLostCallbacks(
-    settlement s: String, connector: String, day: BusinessDate, on c: PostgresConnection, now: Date
+    settlement s: String, connector: String, day: BusinessDate, uploader: Uploader, on c: PostgresConnection,
+    now: Date
   ) async throws {
     let candidates = try await c.query(
       """
@@ -102,7 +109,7 @@ extension SettlementStore {
         JOIN invoices i ON i.payment_code = l.payment_code
         JOIN connectors cn ON cn.code = \(connector)
         WHERE l.settlement_id = \(s) AND l.category IS NULL AND i.status = 'open' AND l.amount = i.total_amount
-          AND (l.booked_at IS NULL OR l.booked_at <= i.expires_at) AND cn.auto_recovery
+          AND (l.booked_at IS NULL OR l.booked_at <= i.expires_at)
           AND (NOT EXISTS (SELECT 1 FROM connector_agencies ca WHERE ca.connector_code = cn.code)
                OR EXISTS (SELECT 1 FROM connector_agencies ca WHERE ca.connector_code = cn.code
                           AND ca.agency_code = i.agency_code))
@@ -113,6 +120,15 @@ extension SettlementStore {
       """, logger: logger
     ).collect().map { try $0.decode((Int, String, Int64).self) }
     guard !candidates.isEmpty else { return }
+    let trusted = try await c.query(
+      "SELECT auto_recovery AND statement_channel = 'signed' FROM connectors WHERE code = \(connector)",
+      logger: logger
+    ).collect()[0].decode(Bool.self)
+    guard trusted, !uploader.isPerson else {
+      try await holdForApproval(
+        candidates, settlement: s, connector: connector, day: day, uploader: uploader, on: c, now: now)
+      return
+    }
     // The invoices are locked already (lockNamedInvoices): each line names one of them.
     let lines = candidates.map(\.0)
     let invoiceIDs = candidates.map(\.1)
@@ -157,6 +173,57 @@ extension SettlementStore {
           summary: [
             "invoice": .string(candidate.1), "amount": .integer(candidate.2), "settlement": .string(s),
             "line": .integer(Int64(candidate.0)),
+          ])
+      }, at: now, on: c, logger: logger)
+  }
+
+  /// Lines that would pay an invoice on the word of the uploaded file alone: each becomes an
+  /// open `recovery_pending_approval` exception holding the money (its bank transaction
+  /// claimed, so that a late callback for it is a duplicate), with the uploader's proposal
+  /// to pay the invoice it names. Nothing is paid and nothing is posted until a second
+  /// person approves (then as for `missing_in_feepay` applied to that invoice).
+  func holdForApproval(
+    _ candidates: [(Int, String, Int64)], settlement s: String, connector: String, day: BusinessDate,
+    uploader: Uploader, on c: PostgresConnection, now: Date
+  ) async throws {
+    let at = Timestamp.format(now)
+    let exceptionIDs = candidates.map { _ in ids.make(.exception) }
+    let proposals = candidates.map { line, invoice, _ in
+      PaymentException.Proposal(
+        action: .applyToInvoice, invoiceID: invoice,
+        note: "Statement \(s), line \(line), names this invoice with exactly its amount.", by: uploader.actor, at: at
+      ).jsonValue.jsonText
+    }
+    try await c.query(
+      """
+      UPDATE settlement_lines l SET category = 'recovery_pending_approval', invoice_id = t.invoice, exception_id = t.id
+      FROM unnest(\(candidates.map(\.0))::int[], \(candidates.map(\.1))::text[], \(exceptionIDs)::text[])
+        AS t(line, invoice, id)
+      WHERE l.settlement_id = \(s) AND l.line_no = t.line
+      """, logger: logger)
+    try await c.query(
+      """
+      INSERT INTO bank_transactions (connector_code, bank_txn_id, payment_id, exception_id, created_at)
+      SELECT \(connector), bank_txn_id, NULL, exception_id, \(now) FROM settlement_lines
+      WHERE settlement_id = \(s) AND category = 'recovery_pending_approval'
+      """, logger: logger)
+    try await c.query(
+      """
+      INSERT INTO payment_exceptions (id, kind, status, connector_code, amount, currency, bank_txn_id, payment_code,
+                                      invoice_id, portal_code, business_date, created_at, settlement_id, proposal)
+      SELECT l.exception_id, 'recovery_pending_approval', 'open', \(connector), l.amount, l.currency, l.bank_txn_id,
+             l.payment_code, l.invoice_id, i.portal_code, \(day.description)::date, \(now), \(s), t.proposal::jsonb
+      FROM unnest(\(exceptionIDs)::text[], \(proposals)::text[]) AS t(id, proposal)
+      JOIN settlement_lines l ON l.settlement_id = \(s) AND l.exception_id = t.id
+      JOIN invoices i ON i.id = l.invoice_id
+      """, logger: logger)
+    try await AuditLog.append(
+      zip(candidates, exceptionIDs).map { candidate, exception in
+        AuditLog.Entry(
+          actor: uploader.actor, action: "exception.propose", subject: exception,
+          summary: [
+            "action": .string(ResolutionAction.applyToInvoice.rawValue), "invoice": .string(candidate.1),
+            "amount": .integer(candidate.2), "settlement": .string(s), "line": .integer(Int64(candidate.0)),
           ])
       }, at: now, on: c, logger: logger)
   }

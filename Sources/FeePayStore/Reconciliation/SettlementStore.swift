@@ -16,8 +16,12 @@ public struct SettlementStore: Sendable {
   /// carried forward once before they count as missing in the bank.
   let carryForward: TimeInterval = 30 * 60
 
-  public init(database: Database, ids: IDGenerator, presenter: InvoicePresenter) {
+  /// Which resolutions need a second person's approval.
+  let fourEyes: FourEyes
+
+  public init(database: Database, ids: IDGenerator, presenter: InvoicePresenter, fourEyes: FourEyes = FourEyes()) {
     self.database = database
+    self.fourEyes = fourEyes
     self.ids = ids
     self.presenter = presenter
     self.ledger = LedgerStore(database: database, ids: ids)
@@ -27,7 +31,7 @@ public struct SettlementStore: Sendable {
 
   public static let categories = [
     "matched", "amount_mismatch", "recovered", "missing_in_feepay", "duplicate_in_bank", "missing_in_bank", "debit",
-    "reversal", "other_currency",
+    "reversal", "other_currency", "recovery_pending_approval",
   ]
 
   /// Whether this exact file was already imported for the connector and day.
@@ -87,8 +91,21 @@ public struct SettlementStore: Sendable {
     }
   }
 
+  /// Who uploaded a statement: the audit log's name for them, and whether a person (the
+  /// console) rather than a machine's key did. A person's file never pays an invoice alone.
+  public struct Uploader: Sendable {
+    public var actor: String
+    public var isPerson: Bool
+
+    public init(actor: String, isPerson: Bool) {
+      self.actor = actor
+      self.isPerson = isPerson
+    }
+  }
+
   /// Imports and reconciles a statement in one transaction; answers its summary.
-  public func reconcile(_ parsed: Parsed, actor: String, now: Date) async throws -> Summary {
+  public func reconcile(_ parsed: Parsed, uploader: Uploader, now: Date) async throws -> Summary {
+    let actor = uploader.actor
     let id = parsed.id
     let day = parsed.businessDate.description
     let c0 = parsed.connector
@@ -119,7 +136,7 @@ public struct SettlementStore: Sendable {
       // Fresh statistics, so that the joins are planned for the statement's real size
       // (without them one 20,000-line statement took 47 s, not 0.1 s).
       try await c.query("ANALYZE incoming", logger: logger)
-      try await categorize(settlement: id, connector: c0, day: parsed.businessDate, on: c, now: now)
+      try await categorize(settlement: id, connector: c0, day: parsed.businessDate, uploader: uploader, on: c, now: now)
       try await AuditLog.append(
         on: c, logger: logger, at: now, actor: actor, action: "settlement.import", subject: id,
         summary: [
@@ -227,65 +244,152 @@ public struct SettlementStore: Sendable {
 
   // MARK: Resolving exceptions
 
-  /// Resolves an open exception once: posts the journals of its ``ResolutionPlan`` (paying
-  /// an invoice from suspense when the plan says so), marks it resolved and audits it, in
-  /// one transaction. Throws ``ResolveRefusal`` when the policy refuses the action.
+  /// What became of a resolution: it took effect, or it waits for a second person.
+  public enum ResolveOutcome: Sendable {
+    case resolved(PaymentException)
+    case proposed(PaymentException)
+  }
+
+  /// Resolves an open exception once, or, when ``fourEyes`` says a second person must
+  /// approve it, records it as the exception's proposal (nothing moves yet). A resolution
+  /// takes effect in one transaction: the journals of its ``ResolutionPlan`` (paying an
+  /// invoice from suspense when the plan says so), the resolution, the audit entry. Throws
+  /// ``ResolveRefusal`` when the policy refuses the action.
   public func resolve(
     id: String, action: ResolutionAction, invoiceID: String?, note: String, actor: String, now: Date
-  ) async throws -> PaymentException {
+  ) async throws -> ResolveOutcome {
     try await database.transaction { c in
-      let rows = try await c.query(
-        "SELECT \(unescaped: PaymentExceptionRows.columns) FROM payment_exceptions WHERE id = \(id) FOR UPDATE",
-        logger: logger
-      ).collect()
-      guard let row = rows.first else { throw FeePayError.notFound("exception") }
-      let e = try PaymentExceptionRows.decode(row)
-      guard e.status == "open" else { throw FeePayError(.conflict, "Exception \(id) is already resolved.") }
-      let closed = try await c.query(
-        "SELECT 1 FROM business_days WHERE business_date = \(e.businessDate.description)::date", logger: logger
-      ).collect()
-      guard closed.isEmpty else {
-        throw FeePayError(
-          .dayClosed, "Business day \(e.businessDate) is closed; its exceptions can no longer be resolved.")
-      }
+      var e = try await lockOpenException(id, on: c)
+      guard e.proposal == nil else { throw ResolveRefusal.proposalPending }
       let plan = try ResolutionPlan.plan(kind: e.kind, action: action, amount: e.amount, connector: e.connector)
       if plan.paysInvoice, invoiceID.map({ IDGenerator.isWellFormed($0, kind: .invoice) }) != true {
         throw ResolveRefusal.invoiceRequired
       }
-      let day = try await openDay(BusinessDate(containing: now), on: c)
-      for journal in plan.journals {
-        try await ledger.post(journal, reference: id, businessDate: day, on: c, now: now)
+      guard fourEyes.needsApproval(kind: e.kind, action: action, amount: e.amount) else {
+        let resolution = PaymentException.Resolution(
+          action: action.rawValue, note: note, by: actor, at: Timestamp.format(now))
+        return .resolved(
+          try await execute(e, plan: plan, invoiceID: invoiceID, resolution: resolution, actor: actor, on: c, now: now))
       }
       if plan.paysInvoice, let invoiceID {
-        try await applyToInvoice(e, invoiceID: invoiceID, day: day, on: c, now: now)
+        // Refused now rather than at the approval: the invoice must be payable today.
+        _ = try await payableInvoice(for: e, invoiceID: invoiceID, lock: false, on: c, now: now)
       }
-      let resolution = PaymentException.Resolution(
-        action: action.rawValue, note: note, by: actor, at: Timestamp.format(now))
-      let text = resolution.jsonValue.jsonText
+      let proposal = PaymentException.Proposal(
+        action: action, invoiceID: invoiceID, note: note, by: actor, at: Timestamp.format(now))
       try await c.query(
-        "UPDATE payment_exceptions SET status = 'resolved', resolution = \(text)::jsonb WHERE id = \(id)",
+        "UPDATE payment_exceptions SET proposal = \(proposal.jsonValue.jsonText)::jsonb WHERE id = \(id)",
         logger: logger)
       try await AuditLog.append(
-        on: c, logger: logger, at: now, actor: actor, action: "exception.resolve", subject: id,
+        on: c, logger: logger, at: now, actor: actor, action: "exception.propose", subject: id,
         summary: [
           "action": .string(action.rawValue), "note": .string(note),
-          "invoice": invoiceID.map(JSONValue.string) ?? .null,
+          "invoice": invoiceID.map(JSONValue.string) ?? .null, "amount": .integer(e.amount),
         ])
-      var resolved = e
-      resolved.status = "resolved"
-      resolved.resolution = resolution
-      return resolved
+      e.proposal = proposal
+      return .proposed(e)
     }
   }
 
-  /// Pays an open invoice of exactly the exception's amount from suspense.
-  func applyToInvoice(_ e: PaymentException, invoiceID: String, day: BusinessDate, on c: PostgresConnection, now: Date)
-    async throws
-  {
+  /// Approves an open exception's proposal: the resolution takes effect exactly as if it had
+  /// not needed a second person, once (concurrent approvals wait for the first, then find
+  /// the exception resolved). Refused with ``ResolveRefusal/samePerson(_:)`` when `actor`
+  /// proposed it (or uploaded the statement that did).
+  public func approve(id: String, actor: String, now: Date) async throws -> PaymentException {
+    try await database.transaction { c in
+      let e = try await lockOpenException(id, on: c)
+      guard let proposal = e.proposal else { throw ResolveRefusal.noProposal }
+      let resolution = try proposal.approved(by: actor, at: Timestamp.format(now))
+      let plan = try ResolutionPlan.plan(
+        kind: e.kind, action: proposal.action, amount: e.amount, connector: e.connector)
+      return try await execute(
+        e, plan: plan, invoiceID: proposal.invoiceID, resolution: resolution, actor: actor, on: c, now: now)
+    }
+  }
+
+  /// Withdraws an open exception's proposal (its proposer changing their mind, or a second
+  /// person declining it): the exception stays open, with nothing proposed.
+  public func withdraw(id: String, note: String, actor: String, now: Date) async throws -> PaymentException {
+    try await database.transaction { c in
+      var e = try await lockOpenException(id, on: c)
+      guard let proposal = e.proposal else { throw ResolveRefusal.noProposal }
+      try await c.query("UPDATE payment_exceptions SET proposal = NULL WHERE id = \(id)", logger: logger)
+      try await AuditLog.append(
+        on: c, logger: logger, at: now, actor: actor, action: "exception.withdraw", subject: id,
+        summary: [
+          "action": .string(proposal.action.rawValue), "proposed_by": .string(proposal.by), "note": .string(note),
+        ])
+      e.proposal = nil
+      return e
+    }
+  }
+
+  /// The exception, locked, when it is open and its day is not closed.
+  func lockOpenException(_ id: String, on c: PostgresConnection) async throws -> PaymentException {
     let rows = try await c.query(
-      "SELECT \(unescaped: InvoiceStore.columns) FROM invoices i WHERE i.id = \(invoiceID) FOR UPDATE", logger: logger
+      "SELECT \(unescaped: PaymentExceptionRows.columns) FROM payment_exceptions WHERE id = \(id) FOR UPDATE",
+      logger: logger
     ).collect()
-    guard var invoice = try rows.first.map(InvoiceStore.decode) else { throw FeePayError.notFound("invoice") }
+    guard let row = rows.first else { throw FeePayError.notFound("exception") }
+    let e = try PaymentExceptionRows.decode(row)
+    guard e.status == "open" else { throw FeePayError(.conflict, "Exception \(id) is already resolved.") }
+    let closed = try await c.query(
+      "SELECT 1 FROM business_days WHERE business_date = \(e.businessDate.description)::date", logger: logger
+    ).collect()
+    guard closed.isEmpty else {
+      throw FeePayError(
+        .dayClosed, "Business day \(e.businessDate) is closed; its exceptions can no longer be resolved.")
+    }
+    return e
+  }
+
+  /// Makes a resolution take effect: the plan's journals, the invoice paid from suspense
+  /// when the plan says so, the exception resolved, the audit entry (`exception.resolve`,
+  /// or `exception.approve` by the second person).
+  func execute(
+    _ e: PaymentException, plan: ResolutionPlan, invoiceID: String?, resolution: PaymentException.Resolution,
+    actor: String, on c: PostgresConnection, now: Date
+  ) async throws -> PaymentException {
+    let day = try await openDay(BusinessDate(containing: now), on: c)
+    for journal in plan.journals {
+      try await ledger.post(journal, reference: e.id, businessDate: day, on: c, now: now)
+    }
+    if plan.paysInvoice {
+      guard let invoiceID else { throw ResolveRefusal.invoiceRequired }
+      try await applyToInvoice(e, invoiceID: invoiceID, day: day, on: c, now: now)
+    }
+    try await c.query(
+      """
+      UPDATE payment_exceptions SET status = 'resolved', resolution = \(resolution.jsonValue.jsonText)::jsonb,
+                                    proposal = NULL
+      WHERE id = \(e.id)
+      """, logger: logger)
+    var summary: [String: JSONValue] = [
+      "action": .string(resolution.action), "note": .string(resolution.note),
+      "invoice": invoiceID.map(JSONValue.string) ?? .null,
+    ]
+    if resolution.approvedBy != nil { summary["proposed_by"] = .string(resolution.by) }
+    try await AuditLog.append(
+      on: c, logger: logger, at: now, actor: actor,
+      action: resolution.approvedBy == nil ? "exception.resolve" : "exception.approve", subject: e.id,
+      summary: summary)
+    var resolved = e
+    resolved.status = "resolved"
+    resolved.resolution = resolution
+    resolved.proposal = nil
+    return resolved
+  }
+
+  /// The open invoice of exactly the exception's amount, of an agency its connector collects
+  /// for; refused otherwise. Locked when it is about to be paid.
+  func payableInvoice(
+    for e: PaymentException, invoiceID: String, lock: Bool, on c: PostgresConnection, now: Date
+  ) async throws -> Invoice {
+    let rows = try await c.query(
+      "SELECT \(unescaped: InvoiceStore.columns) FROM invoices i WHERE i.id = \(invoiceID) \(unescaped: lock ? "FOR UPDATE" : "")",
+      logger: logger
+    ).collect()
+    guard let invoice = try rows.first.map(InvoiceStore.decode) else { throw FeePayError.notFound("invoice") }
     guard invoice.status(at: now) == .open else {
       throw FeePayError(
         .invoiceNotOpen,
@@ -303,6 +407,14 @@ public struct SettlementStore: Sendable {
       """, logger: logger
     ).collect()[0].decode(Bool.self)
     guard allowed else { throw ResolveRefusal.agencyNotCollected(connector: e.connector, agency: invoice.agencyCode) }
+    return invoice
+  }
+
+  /// Pays an open invoice of exactly the exception's amount from suspense.
+  func applyToInvoice(_ e: PaymentException, invoiceID: String, day: BusinessDate, on c: PostgresConnection, now: Date)
+    async throws
+  {
+    var invoice = try await payableInvoice(for: e, invoiceID: invoiceID, lock: true, on: c, now: now)
     let paymentID = ids.make(.payment)
     try await c.query(
       """

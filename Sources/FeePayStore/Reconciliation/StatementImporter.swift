@@ -11,7 +11,7 @@ public import Foundation
 /// (a 1,000,000-line file never sits whole in memory), checks every line, and writes the
 /// lines in COPY format to a temporary file. A file with any problem is refused whole with a
 /// ``StatementError`` naming the line (or XML element path) and the reason, before the
-/// database is touched. Used by ``SettlementStore/importStatement(_:format:connector:businessDate:sha256:spool:actor:now:progress:parsed:)``.
+/// database is touched. Used by ``SettlementStore/importStatement(_:format:connector:businessDate:sha256:spool:uploader:now:progress:parsed:)``.
 public enum StatementImporter {
   public enum Format: String, Sendable {
     case csv
@@ -116,7 +116,7 @@ extension SettlementStore {
   /// load. Throws ``StatementError`` for a file that cannot be read.
   public func importStatement(
     _ file: URL, format: StatementImporter.Format, connector: String, businessDate: BusinessDate, sha256: String,
-    spool: Spool, actor: String, now: Date, progress: (@Sendable (Int64) -> Void)? = nil,
+    spool: Spool, uploader: Uploader, now: Date, progress: (@Sendable (Int64) -> Void)? = nil,
     parsed: (@Sendable (Int) -> Void)? = nil
   ) async throws -> Summary {
     if try await alreadyImported(connector: connector, businessDate: businessDate, sha256: sha256) {
@@ -137,6 +137,6 @@ extension SettlementStore {
     }
     defer { try? FileManager.default.removeItem(at: statement.copyFile) }
     parsed?(statement.lineCount)
-    return try await reconcile(statement, actor: actor, now: now)
+    return try await reconcile(statement, uploader: uploader, now: now)
   }
 }

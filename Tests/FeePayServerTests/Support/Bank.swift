@@ -11,13 +11,23 @@ struct TestBank: Sendable {
   let secret: String
   let world: TestWorld
 
-  /// Adds an HMAC connector (optionally restricted to agencies).
-  static func hmac(_ world: TestWorld, agencies: [String] = []) async throws -> TestBank {
+  /// Adds an HMAC connector (optionally restricted to agencies). `signedStatements`
+  /// declares its statements to come through the bank's signed channel, with auto-recovery
+  /// on: lines for lost callbacks then pay their invoices when a machine's key uploads them.
+  static func hmac(_ world: TestWorld, agencies: [String] = [], signedStatements: Bool = false) async throws
+    -> TestBank
+  {
     let code = "b-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
     let secret = WebhookSecret.generate()
-    try await ConnectorStore(database: world.database, secrets: world.secrets).add(
-      .init(code: code, kind: .standardWebhooks, secret: secret, publicKey: nil, tmnCode: nil, agencies: agencies),
+    let store = ConnectorStore(database: world.database, secrets: world.secrets)
+    try await store.add(
+      .init(
+        code: code, kind: .standardWebhooks, secret: secret, publicKey: nil, tmnCode: nil, agencies: agencies,
+        statementChannel: signedStatements ? .signed : .upload),
       actor: "test", at: world.clock.now)
+    if signedStatements {
+      try await store.setAutoRecovery(code: code, enabled: true, actor: "test", at: world.clock.now)
+    }
     return TestBank(code: code, secret: secret, world: world)
   }
 

@@ -22,6 +22,8 @@ struct TestWorld: Sendable {
   let portalKey: String
   let otherPortalKey: String
   let accountantKey: String
+  /// A second accountant: four eyes need two people (`FEEPAY_FOUR_EYES_ABOVE`).
+  let approverKey: String
   let auditorKey: String
 
   static func seed(database: Database, clock: ManualClock, secrets: SecretBox? = nil) async throws -> TestWorld {
@@ -58,6 +60,8 @@ struct TestWorld: Sendable {
       .secret,
       accountantKey: try await store.createKey(role: .accountant, portalCode: nil, label: nil, actor: "test", at: now)
         .secret,
+      approverKey: try await store.createKey(role: .accountant, portalCode: nil, label: nil, actor: "test", at: now)
+        .secret,
       auditorKey: try await store.createKey(role: .auditor, portalCode: nil, label: nil, actor: "test", at: now).secret)
   }
 
@@ -81,6 +85,12 @@ struct TestWorld: Sendable {
     ]
     edit(&body)
     return .object(body)
+  }
+
+  /// An account's debits minus its credits in the ledger.
+  func balance(_ account: String) async throws -> Int {
+    try await scalar(
+      "SELECT coalesce(sum(debit) - sum(credit), 0)::int FROM ledger_postings WHERE account_code = \(account)")
   }
 
   /// The single integer a query answers.
@@ -142,6 +152,16 @@ extension TestClientProtocol {
     return try await execute(
       uri: uri, method: method, headers: headers, body: bytes.map { ByteBuffer(bytes: $0) }
     ) { $0 }
+  }
+
+  /// Resolves an exception as two accountants do: the world's accountant proposes; when the
+  /// proposal waits for a second person (202), the world's approver approves it. Answers the
+  /// approval, or the proposal's own answer when it was refused or took effect at once.
+  @discardableResult
+  func resolve(_ id: String, _ body: JSONValue, world: TestWorld) async throws -> TestResponse {
+    let proposed = try await send(.post, "/v1/exceptions/\(id)/resolve", key: world.accountantKey, json: body)
+    guard proposed.status == .accepted else { return proposed }
+    return try await send(.post, "/v1/exceptions/\(id)/approve", key: world.approverKey)
   }
 
   /// POST /v1/invoices with a fresh idempotency key unless one is given.
