@@ -234,6 +234,11 @@ public func buildApplication(
   if configuration.migrateOnStart {
     app.beforeServerStarts {
       try await migrator.migrate(database.client, logger: logger, now: clock.now)
+      if let warning = try await database.privilegeWarning() {
+        logger.warning(
+          "\(warning): it can alter tables, disable triggers and truncate, so the audit chain is its word only; give DATABASE_URL a runtime role of its own and migrate with DATABASE_OWNER_URL (README, Operations)"
+        )
+      }
     }
   }
   return app

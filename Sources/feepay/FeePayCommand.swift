@@ -66,6 +66,7 @@ struct Serve: AsyncParsableCommand {
       var startedHere = false
       var lock: ProcessLock?
       let postgres: PostgresClient.Configuration
+      var owner: PostgresClient.Configuration?
       if let url = runtime.environment["DATABASE_URL"] {
         postgres = try DatabaseURL.configuration(from: url)
       } else {
@@ -79,7 +80,8 @@ struct Serve: AsyncParsableCommand {
           )
         }
         let cluster = try EmbeddedPostgres(root: runtime.dataRoot, logger: logger)
-        (startedHere, postgres) = try await cluster.start()
+        let started = try await cluster.start()
+        (startedHere, owner, postgres) = (started.startedHere, started.configuration, started.runtime)
         embedded = cluster
       }
       defer {
@@ -98,7 +100,8 @@ struct Serve: AsyncParsableCommand {
         configuration: postgres, poolSize: configuration.poolSize, leaseTimeout: configuration.databaseWait,
         logger: logger)
       let app = buildApplication(
-        configuration: configuration.app, database: database, migrator: try runtime.migrator(), secrets: secrets,
+        configuration: configuration.app, database: database,
+        migrator: try runtime.migrator(owner: owner, runtime: postgres), secrets: secrets,
         clock: runtime.clock, logger: logger)
       try await app.runService()
     }

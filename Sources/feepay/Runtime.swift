@@ -51,7 +51,23 @@ struct Runtime {
     try MasterKey.load(environment: environment, dataRoot: usesEmbedded ? dataRoot : nil)
   }
 
-  func migrator() throws -> Migrator { try Migrator(directory: Migrator.locateDirectory(environment: environment)) }
+  /// The migrations, applied as the schema's owner when it is a role of its own
+  /// (`DATABASE_OWNER_URL`; with the embedded database, its superuser), which then grants the
+  /// runtime role (`DATABASE_URL`'s user) what the service needs.
+  func migrator(owner: PostgresClient.Configuration? = nil, runtime: PostgresClient.Configuration? = nil) throws
+    -> Migrator
+  {
+    var migrator = try Migrator(directory: Migrator.locateDirectory(environment: environment))
+    if let owner = try owner ?? environment["DATABASE_OWNER_URL"].map(DatabaseURL.configuration(from:)) {
+      migrator.owner = owner
+      migrator.runtimeRole =
+        try runtime?.username
+        ?? environment["DATABASE_URL"].map {
+          try DatabaseURL.configuration(from: $0).username
+        }
+    }
+    return migrator
+  }
 
   /// A database for a one-shot command: started (and, if this command started the embedded
   /// cluster and no `feepay serve` holds the folder, stopped again), migrated, pool running.
@@ -59,11 +75,13 @@ struct Runtime {
     var embedded: EmbeddedPostgres?
     var startedHere = false
     let configuration: PostgresClient.Configuration
+    var owner: PostgresClient.Configuration?
     if let url = environment["DATABASE_URL"] {
       configuration = try DatabaseURL.configuration(from: url)
     } else {
       let cluster = try EmbeddedPostgres(root: dataRoot, logger: logger)
-      (startedHere, configuration) = try await cluster.start()
+      let started = try await cluster.start()
+      (startedHere, owner, configuration) = (started.startedHere, started.configuration, started.runtime)
       embedded = cluster
     }
     defer {
@@ -76,7 +94,7 @@ struct Runtime {
     var poolLogger = logger
     poolLogger.logLevel = .error
     let database = Database(configuration: configuration, poolSize: 2, logger: poolLogger)
-    let migrator = try migrator()
+    let migrator = try migrator(owner: owner, runtime: configuration)
     return try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { await database.client.run() }
       defer { group.cancelAll() }

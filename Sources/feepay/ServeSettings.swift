@@ -41,7 +41,12 @@ enum ServeSettings {
     ServeSetting(
       key: "database.url",
       meaning:
-        "`postgres://user:pass@host:5432/db?sslmode=require` selects an external PostgreSQL. `sslmode` follows libpq: `disable`, `prefer` (default), `require`, `verify-full`; `?host=/run/postgresql` uses a Unix socket. Without it FeePay runs the embedded PostgreSQL."
+        "`postgres://user:pass@host:5432/db?sslmode=require` selects an external PostgreSQL. `sslmode` follows libpq: `disable`, `prefer` (default), `require`, `verify-full`; `?host=/run/postgresql` uses a Unix socket. Without it FeePay runs the embedded PostgreSQL. This is the **runtime role** FeePay works as: give it a role of its own that owns nothing (README, \"Two database roles\")."
+    ),
+    ServeSetting(
+      key: "database.owner.url",
+      meaning:
+        "the schema owner's URL, used only to apply migrations (`feepay migrate`, and `serve` at start) and then to grant `DATABASE_URL`'s role what the service needs; unset, migrations run as `DATABASE_URL` (which must then own the schema). The embedded PostgreSQL has both: its superuser migrates, `feepay_app` serves."
     ),
     ServeSetting(key: "feepay.data.dir", meaning: "the embedded data folder (default `./.feepay`)"),
     ServeSetting(

@@ -795,3 +795,112 @@ final class Flag: Sendable {
     }
   }
 }
+
+/// Two database roles: the owner migrates; the runtime role the service works as cannot
+/// rewrite history — not by UPDATE, DELETE, TRUNCATE, nor by altering a table or turning
+/// its triggers off.
+@Suite struct DatabaseRoleTests {
+  /// The SQLSTATE the runtime role is refused `query` with, or nil when it ran.
+  static func refusal(_ runtime: PostgresClient.Configuration, _ query: PostgresQuery) async throws -> String? {
+    try await withClient(runtime) { client in
+      do {
+        _ = try await client.query(query).collect()
+        return nil
+      } catch let error as PSQLError {
+        return error.serverInfo?[.sqlState] ?? "\(error)"
+      }
+    }
+  }
+
+  @Test func theRuntimeRoleCannotRewriteHistory() async throws {
+    let owner = try await TestEnvironment.shared.migratedDatabase()
+    let runtime = TestEnvironment.runtime(owner)
+    // A row in each table, written by the owner.
+    try await withClient(owner) { client in
+      try await client.query(
+        """
+        INSERT INTO audit_log (at, actor, action, subject, summary)
+        VALUES (now(), 'test', 'test.row', 'x', '{}'::jsonb)
+        """)
+    }
+    let insufficientPrivilege = "42501"
+    let refused: [PostgresQuery] = [
+      "UPDATE audit_log SET actor = 'someone else'",
+      "DELETE FROM audit_log",
+      "TRUNCATE audit_log",
+      "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+      "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
+      "DROP TABLE audit_log",
+      "DELETE FROM payments",
+      "UPDATE ledger_postings SET debit = 0",
+      "TRUNCATE ledger_postings, ledger_journals",
+      "DELETE FROM audit_chain",
+      "UPDATE business_days SET note = 'x'",
+      "DELETE FROM receipts",
+      "DELETE FROM settlement_lines",
+      "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (9999, 'x', 'x', now())",
+      "CREATE TABLE shadow (a int)",
+      "CREATE TRIGGER quiet BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION feepay_append_only()",
+      "SET session_replication_role = replica",
+      "SELECT feepay_grant_runtime('feepay_test_runtime')",
+    ]
+    for query in refused {
+      let state = try await Self.refusal(runtime, query)
+      #expect(state == insufficientPrivilege, "\(query.sql): \(state ?? "ran")")
+    }
+    // What the service does, it may do.
+    let allowed: [PostgresQuery] = [
+      "SELECT count(*) FROM audit_log",
+      "INSERT INTO audit_log (at, actor, action, subject, summary) VALUES (now(), 'rt', 'test.row', 'y', '{}'::jsonb)",
+      "SELECT version FROM schema_migrations",
+      "SELECT feepay_analyze_settlement_lines()",
+      "DELETE FROM idempotency_keys WHERE false",
+      "UPDATE invoices SET status = status WHERE false",
+    ]
+    for query in allowed {
+      #expect(try await Self.refusal(runtime, query) == nil, "\(query.sql)")
+    }
+    #expect(try await CommandLineTests.scalar(owner, "SELECT count(*)::int FROM audit_log") == 2)
+  }
+
+  /// `feepay migrate` with DATABASE_OWNER_URL applies the files as the owner and grants
+  /// DATABASE_URL's role; commands then work as the runtime role, which owns nothing.
+  @Test func migrateAsTheOwnerGrantsTheRuntimeRole() async throws {
+    let owner = try await TestEnvironment.shared.makeDatabase(prefix: "feepay_roles")
+    try await TestEnvironment.shared.ensureRuntimeRole()
+    let runtime = TestEnvironment.runtime(owner)
+    let env = [
+      "DATABASE_URL": CommandLineTests.url(for: runtime), "DATABASE_OWNER_URL": CommandLineTests.url(for: owner),
+      "FEEPAY_MASTER_KEY": SecretBox.generateMasterKey(), "LOG_LEVEL": "error",
+    ]
+    // Without the owner, the runtime role cannot create FeePay's tables: a clear error.
+    var alone = env
+    alone.removeValue(forKey: "DATABASE_OWNER_URL")
+    let refused = try CommandLineTests.run(["migrate"], environment: alone)
+    #expect(refused.status != 0)
+    #expect(
+      refused.stderr.contains("DATABASE_OWNER_URL"), "\(refused.stderr)"
+    )
+    let migrated = try CommandLineTests.run(["migrate"], environment: env)
+    #expect(migrated.status == 0, "\(migrated.stderr)")
+    #expect(
+      try await CommandLineTests.scalar(
+        owner,
+        "SELECT count(*)::int FROM pg_tables WHERE schemaname = 'public' AND tableowner = \(TestEnvironment.runtimeRole)"
+      ) == 0)
+    #expect(
+      try await CommandLineTests.scalar(
+        owner,
+        """
+        SELECT (has_table_privilege(\(TestEnvironment.runtimeRole), 'invoices', 'INSERT')
+                AND NOT has_table_privilege(\(TestEnvironment.runtimeRole), 'audit_log', 'UPDATE')
+                AND NOT has_table_privilege(\(TestEnvironment.runtimeRole), 'audit_log', 'TRUNCATE'))::int
+        """) == 1)
+    let added = try CommandLineTests.run(
+      [
+        "agency", "add", "--code", "SO-TP", "--name", "Sở Tư pháp", "--tax-code", "0301234567", "--bank-bin",
+        "970436", "--account-number", "0071000123456", "--account-name", "SO TU PHAP", "--receipt-series", "26T",
+      ], environment: alone)
+    #expect(added.status == 0, "the runtime role runs commands once migrated: \(added.stderr)")
+  }
+}

@@ -110,13 +110,16 @@ public struct AuditChainStore: Sendable {
         """
         SELECT d.business_date::text FROM business_days d
         WHERE NOT EXISTS (SELECT 1 FROM audit_anchors a WHERE a.business_date = d.business_date)
-        ORDER BY 1 FOR UPDATE OF d SKIP LOCKED
+        ORDER BY 1
         """, logger: logger
       ).collect().map { try $0.decode(String.self) }
       guard !days.isEmpty else { return 0 }
       let (seq, hash) = try await c.query("SELECT seq, hash FROM audit_chain_head WHERE id = 1", logger: logger)
         .collect()[0].decode((Int64, Data).self)
       let key = try await receipts.currentKey(on: c, now: now)
+      // Two instances anchoring at once: the first anchor of a day stands (ON CONFLICT); no
+      // row lock on business_days, on which the runtime role has no UPDATE right (Migrations/0017).
+      var anchored = 0
       for day in days {
         let payload: JSONValue = [
           "business_date": .string(day), "seq": .integer(seq), "hash": .string(Array(hash).lowercaseHex),
@@ -124,13 +127,15 @@ public struct AuditChainStore: Sendable {
         ]
         let jws = try JWS.sign(
           payload: payload.jsonBytes, kid: key.kid, type: "feepay-audit-anchor+jwt", privateKey: key.privateKey)
-        try await c.query(
+        let rows = try await c.query(
           """
           INSERT INTO audit_anchors (business_date, seq, hash, jws, created_at)
-          VALUES (\(day)::date, \(seq), \(hash), \(jws), \(now)) ON CONFLICT DO NOTHING
-          """, logger: logger)
+          VALUES (\(day)::date, \(seq), \(hash), \(jws), \(now)) ON CONFLICT DO NOTHING RETURNING 1
+          """, logger: logger
+        ).collect()
+        anchored += rows.count
       }
-      return days.count
+      return anchored
     }
   }
 

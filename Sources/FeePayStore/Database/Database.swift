@@ -191,6 +191,22 @@ public final class Database: Sendable {
     public static let exceptionResolved = "FP002"
   }
 
+  /// Why the role this pool connects as could rewrite history (a superuser, or the owner of
+  /// FeePay's tables: it can alter them, disable their triggers, truncate them), or `nil`
+  /// for a runtime role of its own (Migrations/0017).
+  public func privilegeWarning() async throws -> String? {
+    let rows = try await query(
+      """
+      SELECT current_user::text, r.rolsuper,
+             EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user)
+      FROM pg_roles r WHERE r.rolname = current_user
+      """)
+    guard let (role, superuser, owner) = try rows.first?.decode((String, Bool, Bool).self) else { return nil }
+    if superuser { return "the database role \(role) is a superuser" }
+    if owner { return "the database role \(role) owns FeePay's tables" }
+    return nil
+  }
+
   /// The SQLSTATE of a PostgreSQL error, if `error` is one.
   public static func sqlState(of error: any Error) -> String? {
     if let error = error as? PostgresTransactionError, let inner = error.closureError ?? error.commitError {

@@ -32,6 +32,9 @@ public final class EmbeddedPostgres: Sendable {
   var logFile: URL { clusterDirectory.appendingPathComponent("postgres.log") }
   static let port = 5432
   static let superuser = "feepay"
+  /// The role `feepay serve` and the commands work as: no superuser, owner of nothing
+  /// (Migrations/0017 grants what it needs). The superuser owns the schema and migrates.
+  public static let runtimeRole = "feepay_app"
   static let database = "feepay"
 
   /// Finds the PostgreSQL binaries and prepares to use `root` (`.feepay` by default).
@@ -115,8 +118,11 @@ public final class EmbeddedPostgres: Sendable {
   }
 
   /// Creates the cluster if needed and starts it if it is not running. Answers whether this
-  /// call started it (and so should stop it) and the client configuration for it.
-  public func start() async throws -> (startedHere: Bool, configuration: PostgresClient.Configuration) {
+  /// call started it (and so should stop it), the superuser's client configuration (the
+  /// schema's owner, which migrates) and the runtime role's (``runtimeRole``).
+  public func start() async throws -> (
+    startedHere: Bool, configuration: PostgresClient.Configuration, runtime: PostgresClient.Configuration
+  ) {
     let fm = FileManager.default
     try fm.createDirectory(at: root, withIntermediateDirectories: true)
     // The cluster's owner must be able to reach its folder through ours.
@@ -186,7 +192,9 @@ public final class EmbeddedPostgres: Sendable {
     return (
       startedHere,
       PostgresClient.Configuration(
-        unixSocketPath: socketPath, username: Self.superuser, password: nil, database: Self.database)
+        unixSocketPath: socketPath, username: Self.superuser, password: nil, database: Self.database),
+      PostgresClient.Configuration(
+        unixSocketPath: socketPath, username: Self.runtimeRole, password: nil, database: Self.database)
     )
   }
 
@@ -220,6 +228,12 @@ public final class EmbeddedPostgres: Sendable {
       ).collect()
       if rows.isEmpty {
         try await connection.query("CREATE DATABASE \(unescaped: Self.database)", logger: logger)
+      }
+      let role = try await connection.query(
+        "SELECT 1 FROM pg_roles WHERE rolname = \(Self.runtimeRole)", logger: logger
+      ).collect()
+      if role.isEmpty {
+        try await connection.query("CREATE ROLE \(unescaped: Self.runtimeRole) LOGIN", logger: logger)
       }
       try await connection.close()
     } catch {

@@ -17,8 +17,19 @@ public struct Migration: Sendable, Hashable {
 /// PostgreSQL advisory lock, so that several instances starting at once apply each file
 /// exactly once. `schema_migrations` records version, name, SHA-256 and time; a file whose
 /// content changed after it was applied stops the migrator with an error naming the file.
+///
+/// With two roles (``owner`` set), the files are applied as the owner, over a connection of
+/// its own, and ``runtimeRole`` is then granted what the service needs
+/// (`feepay_grant_runtime`, Migrations/0017): everything else keeps working as the runtime
+/// role, which cannot alter, drop or truncate a table, nor disable a trigger.
 public struct Migrator: Sendable {
   public let migrations: [Migration]
+  /// The schema owner's connection settings (`DATABASE_OWNER_URL`, or the embedded
+  /// cluster's superuser); `nil` applies migrations as the client given to ``migrate(_:logger:now:)``.
+  public var owner: PostgresClient.Configuration?
+  /// The role the service runs as (`DATABASE_URL`'s user), granted its privileges after
+  /// each run as the owner.
+  public var runtimeRole: String?
   /// Key of the session-level advisory lock (`pg_advisory_lock`): "FeePay" in ASCII.
   static let lockKey: Int64 = 0x4665_6550_6179
 
@@ -83,7 +94,42 @@ public struct Migrator: Sendable {
   /// Applies what is missing and answers the versions it applied (empty when up to date).
   @discardableResult
   public func migrate(_ client: PostgresClient, logger: Logger, now: Date = Date()) async throws -> [Int] {
-    try await client.withConnection { connection in
+    guard let owner else {
+      do {
+        return try await migrate(with: client, logger: logger, now: now)
+      } catch  where Database.sqlState(of: error) == "42501" {
+        throw FeePayError(
+          .configuration,
+          "this database role may not change the schema (permission denied); run migrations as the schema's owner: set DATABASE_OWNER_URL"
+        )
+      }
+    }
+    // The pool's own chatter (a lease queued a moment before run() starts) is noise here.
+    var poolLogger = logger
+    poolLogger.logLevel = .error
+    let ownerClient = PostgresClient(configuration: owner, backgroundLogger: poolLogger)
+    return try await withThrowingTaskGroup(of: [Int]?.self) { group in
+      group.addTask {
+        await ownerClient.run()
+        return nil
+      }
+      defer { group.cancelAll() }
+      let applied = try await migrate(with: ownerClient, logger: logger, now: now)
+      if let runtimeRole, runtimeRole != owner.username {
+        try await ownerClient.withConnection { connection in
+          _ = try await connection.query("SELECT feepay_grant_runtime(\(runtimeRole))", logger: logger).collect()
+        }
+        logger.info("granted the runtime role its privileges", metadata: ["role": "\(runtimeRole)"])
+      }
+      return applied
+    }
+  }
+
+  func migrate(with client: PostgresClient, logger: Logger, now: Date) async throws -> [Int] {
+    // Current already: nothing to write, no DDL (the runtime role of a two-role setup may
+    // run this, and may not create even schema_migrations).
+    if try await pending(client, logger: logger).isEmpty { return [] }
+    return try await client.withConnection { connection in
       try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
       do {
         let applied = try await apply(on: connection, logger: logger, now: now)

@@ -86,7 +86,8 @@ extension SettlementStore {
         OFFSET 0  -- computed once: the outer query reads the category three times
       ) categorized
       """, logger: logger)
-    try await c.query("ANALYZE settlement_lines", logger: logger)
+    // ANALYZE is the owner's right: the runtime role asks the owner's function (Migrations/0017).
+    try await c.query("SELECT feepay_analyze_settlement_lines()", logger: logger)
   }
 
   /// Lost callbacks: a line naming an open invoice with exactly its amount. On a connector

@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import PostgresNIO
+import Testing
 
 #if canImport(Glibc)
   import Glibc
@@ -120,6 +121,14 @@ final class ServedFeePay: Sendable {
       process.waitUntilExit()
     }
     try? await http.shutdown()
+    // The runtime role must have every privilege the service uses: a refusal anywhere (a
+    // background worker's included) fails the test that served it.
+    let logged = log
+    if let refused = logged.split(separator: "\n").first(where: {
+      $0.contains("permission denied") || $0.contains("42501")
+    }) {
+      Issue.record("feepay serve on port \(port) was refused a privilege: \(refused.prefix(600))")
+    }
     try? FileManager.default.removeItem(at: logFile)
   }
 
@@ -287,7 +296,8 @@ func waitUntil(
 }
 
 /// A fresh migrated database, a ``TestWorld`` seeded into it, and `feepay serve` running
-/// against it (stopped afterwards, whatever happens). The database is the test's own: the
+/// against it as the runtime role (``TestEnvironment/runtimeRole``, the owner migrating),
+/// stopped afterwards, whatever happens. The database is the test's own: the
 /// served process's background workers (receipts, expiry, webhooks) see only its rows.
 func withServedFeePay(
   environment: [String: String] = [:], fileSizeLimit: Int? = nil,
@@ -301,8 +311,10 @@ func withServedFeePay(
     group.addTask { await database.client.run() }
     defer { group.cancelAll() }
     let world = try await TestWorld.seed(database: database, clock: ManualClock(Date()), secrets: secrets)
+    // Served as in production: the runtime role serves, the owner migrates (at start).
     let served = try await ServedFeePay.start(
-      databaseURL: CommandLineTests.url(for: configuration), masterKey: masterKey, environment: environment,
+      databaseURL: CommandLineTests.url(for: TestEnvironment.runtime(configuration)), masterKey: masterKey,
+      environment: ["DATABASE_OWNER_URL": CommandLineTests.url(for: configuration)].merging(environment) { $1 },
       fileSizeLimit: fileSizeLimit)
     do {
       try await body(world, served, configuration)

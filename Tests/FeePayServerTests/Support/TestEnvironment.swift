@@ -60,14 +60,51 @@ actor TestEnvironment {
     return configuration
   }
 
-  /// A new database with every migration applied.
+  /// A new database with every migration applied (by the test server's admin role, its
+  /// owner), the runtime role (``runtimeRole``) granted what the service needs.
   func migratedDatabase() async throws -> PostgresClient.Configuration {
     let configuration = try await makeDatabase()
     let migrator = try Migrator(directory: Self.migrationsDirectory)
+    try await ensureRuntimeRole()
     try await withClient(configuration) { client in
       try await migrator.migrate(client, logger: Self.logger)
+      try await client.query("SELECT feepay_grant_runtime(\(Self.runtimeRole))")
     }
     return configuration
+  }
+
+  /// The role served processes run as, as in production: no superuser, owner of nothing,
+  /// granted by `feepay_grant_runtime` (Migrations/0017). Its password is for servers that
+  /// ask for one (the throwaway test servers trust local connections).
+  static let runtimeRole = "feepay_test_runtime"
+  static let runtimePassword = "feepay-test-runtime"
+
+  private var runtimeRoleReady: Task<Void, any Error>?
+
+  func ensureRuntimeRole() async throws {
+    if let runtimeRoleReady { return try await runtimeRoleReady.value }
+    let admin = try await serverConfiguration()
+    let task = Task<Void, any Error> {
+      try await withClient(admin) { client in
+        let exists = try await client.query("SELECT 1 FROM pg_roles WHERE rolname = \(Self.runtimeRole)")
+        var found = false
+        for try await _ in exists { found = true }
+        if !found {
+          try await client.query(
+            "CREATE ROLE \(unescaped: Self.runtimeRole) LOGIN PASSWORD '\(unescaped: Self.runtimePassword)'")
+        }
+      }
+    }
+    runtimeRoleReady = task
+    try await task.value
+  }
+
+  /// `configuration`'s database, reached as the runtime role.
+  static func runtime(_ configuration: PostgresClient.Configuration) -> PostgresClient.Configuration {
+    var runtime = configuration
+    runtime.username = runtimeRole
+    runtime.password = runtimePassword
+    return runtime
   }
 
   /// The database shared by HTTP tests, migrated once per test process.
