@@ -646,7 +646,9 @@ final class Flag: Sendable {
       #expect(late.json["status"] == "duplicate", "\(late.json)")
       #expect(try await world.scalar("SELECT count(*)::int FROM payments WHERE invoice_id = \(id)") == 0)
 
-      // The second accountant approves: the invoice is paid once, from the bank's money.
+      // The second accountant approves, an hour later: the invoice is paid once, from the bank's money.
+      let booked = world.clock.now
+      world.clock.advance(by: 3600)
       let approved = try await client.send(.post, "/v1/exceptions/\(exceptionID)/approve", key: world.approverKey)
       #expect(approved.status == .ok, "\(approved.json)")
       #expect(approved.json["status"] == "resolved")
@@ -654,7 +656,15 @@ final class Flag: Sendable {
       #expect(approved.json["resolution"]?["approved_by"] == .string(Self.actor(world.approverKey)))
       #expect(approved.json["proposal"] == .null)
       #expect(try await client.send(.get, "/v1/invoices/\(id)", key: world.portalKey).json["status"] == "paid")
-      #expect(try await world.scalar("SELECT count(*)::int FROM payments WHERE invoice_id = \(id)") == 1)
+      // Paid as the statement line would have paid it at once: its transaction, its time.
+      #expect(
+        try await world.scalar(
+          "SELECT count(*)::int FROM payments WHERE invoice_id = \(id) AND source = 'statement' AND bank_txn_id = 'LOST.1' AND paid_at = \(booked)"
+        ) == 1)
+      #expect(
+        try await world.scalar(
+          "SELECT count(*)::int FROM bank_transactions b JOIN payments p ON p.id = b.payment_id WHERE b.bank_txn_id = 'LOST.1' AND p.invoice_id = \(id)"
+        ) == 1)
       #expect(
         try await world.scalar("SELECT count(*)::int FROM events WHERE subject_id = \(id) AND type = 'invoice.paid'")
           == 1)
@@ -815,7 +825,7 @@ final class Flag: Sendable {
   @Test func theRuntimeRoleCannotRewriteHistory() async throws {
     let owner = try await TestEnvironment.shared.migratedDatabase()
     let runtime = TestEnvironment.runtime(owner)
-    // A row in each table, written by the owner.
+    // An audit entry, written by the owner, for the runtime role to try to change.
     try await withClient(owner) { client in
       try await client.query(
         """

@@ -154,18 +154,31 @@ public struct AuditChainStore: Sendable {
   /// Walks the chain from its first link (or from the first entry at or after `from`,
   /// trusting the link before it) and answers how many links were checked and the first
   /// break, if any; then looks for entries older than the sealed part that are in no link.
+  ///
+  /// Every read is of one snapshot (a read-only repeatable-read transaction): a sealer
+  /// linking entries meanwhile (a running `serve`) is neither half seen nor taken for a
+  /// link gone missing.
   public func verify(from: Date? = nil) async throws -> (checked: Int, firstBreak: AuditChain.Break?) {
+    try await database.transaction { c in
+      _ = try await c.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger).collect()
+      return try await verify(from: from, on: c)
+    }
+  }
+
+  func verify(from: Date?, on c: PostgresConnection) async throws -> (checked: Int, firstBreak: AuditChain.Break?) {
     var start: Int64 = 1
     var previous = AuditChain.genesis
     if let from {
-      let rows = try await database.query(
+      let rows = try await c.query(
         """
         SELECT c.seq FROM audit_chain c JOIN audit_log a ON a.id = c.entry_id
         WHERE a.at >= \(from) ORDER BY c.seq LIMIT 1
-        """)
+        """, logger: logger
+      ).collect()
       if let first = try rows.first?.decode(Int64.self), first > 1 {
         start = first
-        let before = try await database.query("SELECT hash FROM audit_chain WHERE seq = \(first - 1)")
+        let before = try await c.query("SELECT hash FROM audit_chain WHERE seq = \(first - 1)", logger: logger)
+          .collect()
         guard let hash = try before.first?.decode(Data.self) else { return (0, .missing(seq: first - 1)) }
         previous = Array(hash)
       }
@@ -173,13 +186,14 @@ public struct AuditChainStore: Sendable {
     var checked = 0
     var expected = start
     while true {
-      let rows = try await database.query(
+      let rows = try await c.query(
         """
         SELECT c.seq, c.hash, c.entry_id, a.id, (extract(epoch FROM a.at) * 1000000)::bigint, a.actor, a.action,
                a.subject, a.summary::text
         FROM audit_chain c LEFT JOIN audit_log a ON a.id = c.entry_id
         WHERE c.seq >= \(expected) ORDER BY c.seq LIMIT 10000
-        """)
+        """, logger: logger
+      ).collect()
       if rows.isEmpty { break }
       for row in rows {
         let (seq, stored, entryID, id, at, actor, action, subject, summary) = try row.decode(
@@ -199,15 +213,17 @@ public struct AuditChainStore: Sendable {
       }
     }
     // Links the sealer made that are gone from the end.
-    let headSeq = try await database.query("SELECT seq FROM audit_chain_head WHERE id = 1")[0].decode(Int64.self)
+    let headSeq = try await c.query("SELECT seq FROM audit_chain_head WHERE id = 1", logger: logger).collect()[0]
+      .decode(Int64.self)
     if headSeq >= expected { return (checked, .missing(seq: expected)) }
-    let slipped = try await database.query(
+    let slipped = try await c.query(
       """
       SELECT a.id FROM audit_log a
       WHERE a.txid < (SELECT watermark FROM audit_chain_head WHERE id = 1)
         AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.entry_id = a.id)
       ORDER BY a.id LIMIT 1
-      """)
+      """, logger: logger
+    ).collect()
     if let id = try slipped.first?.decode(Int64.self) { return (checked, .unsealed(entryID: id)) }
     return (checked, nil)
   }

@@ -410,23 +410,44 @@ public struct SettlementStore: Sendable {
     return invoice
   }
 
-  /// Pays an open invoice of exactly the exception's amount from suspense.
+  /// Pays an open invoice of exactly the exception's amount from suspense. A recovery that
+  /// waited for approval pays it as the statement line would have paid it at once (source
+  /// `statement`, the line's bank transaction, time, payer account and memo), and its bank
+  /// transaction then names the payment.
   func applyToInvoice(_ e: PaymentException, invoiceID: String, day: BusinessDate, on c: PostgresConnection, now: Date)
     async throws
   {
     var invoice = try await payableInvoice(for: e, invoiceID: invoiceID, lock: true, on: c, now: now)
     let paymentID = ids.make(.payment)
+    var (txn, paidAt, payer, memo, source) = ("resolution:" + e.id, now, String?.none, String?.none, "resolution")
+    if e.kind == .recoveryPendingApproval, let line = e.bankTxnID {
+      let rows = try await c.query(
+        """
+        SELECT booked_at, payer_account, memo FROM settlement_lines
+        WHERE bank_txn_id = \(line) AND exception_id = \(e.id) LIMIT 1
+        """, logger: logger
+      ).collect()
+      let (booked, account, text) = try rows.first?.decode((Date?, String?, String?).self) ?? (nil, nil, nil)
+      (txn, paidAt, payer, memo, source) = (line, booked ?? now, account, text, "statement")
+    }
     try await c.query(
       """
       INSERT INTO payments (\(unescaped: PaymentRows.columns))
-      VALUES (\(paymentID), \(e.connector), \("resolution:" + e.id), \(invoiceID), \(e.amount), \(e.currency), \(now), \(now),
-              \(day.description)::date, NULL, NULL, NULL, 'resolution', NULL)
+      VALUES (\(paymentID), \(e.connector), \(txn), \(invoiceID), \(e.amount), \(e.currency), \(paidAt), \(now),
+              \(day.description)::date, \(payer), NULL, \(memo), \(source), NULL)
       """, logger: logger)
+    if source == "statement" {
+      try await c.query(
+        """
+        UPDATE bank_transactions SET payment_id = \(paymentID), exception_id = NULL
+        WHERE connector_code = \(e.connector) AND bank_txn_id = \(txn) AND exception_id = \(e.id)
+        """, logger: logger)
+    }
     try await c.query(
-      "UPDATE invoices SET status = 'paid', paid_at = \(now), payment_id = \(paymentID) WHERE id = \(invoiceID)",
+      "UPDATE invoices SET status = 'paid', paid_at = \(paidAt), payment_id = \(paymentID) WHERE id = \(invoiceID)",
       logger: logger)
     invoice.storedStatus = .paid
-    invoice.paidAt = now
+    invoice.paidAt = paidAt
     try await ledger.post(
       .settling(invoice, from: .suspense(connector: e.connector), kind: "exception.apply_to_invoice"),
       reference: e.id, businessDate: day, on: c, now: now)
