@@ -241,6 +241,7 @@ enum ConsoleText {
     ("action_write_off", "Ghi nhận chênh lệch vào chi phí", "Write off the difference"),
     ("action_accept_bank_record", "Chấp nhận số liệu ngân hàng", "Accept the bank's record"),
     ("note", "Ghi chú (bắt buộc)", "Note (required)"),
+    ("note_shown", "Ghi chú", "Note"),
     ("resolve_button", "Xác nhận xử lý", "Resolve"),
     (
       "four_eyes_hint",
@@ -299,7 +300,7 @@ enum ConsoleText {
       "Approve this proposal? The journals are posted and cannot be changed."
     ),
     ("withdraw_button", "Rút đề xuất", "Withdraw the proposal"),
-    ("withdraw_note", "Lý do (không bắt buộc)", "Why (optional)"),
+    ("withdraw_note", "Lý do rút đề xuất (không bắt buộc)", "Why it is withdrawn (optional)"),
     (
       "refuse_same_person", "Người đề xuất không thể tự phê duyệt: cần một người thứ hai.",
       "The person who proposed this cannot approve it: a second person must."
