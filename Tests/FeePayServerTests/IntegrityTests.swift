@@ -703,6 +703,9 @@ final class Flag: Sendable {
       await #expect(throws: FeePayError.self) {
         try await connectors.setAutoRecovery(code: plain.code, enabled: true, actor: "test", at: world.clock.now)
       }
+      // The database itself refuses auto-recovery on an upload channel (a CHECK constraint).
+      #expect(
+        await world.sqlState(of: "UPDATE connectors SET auto_recovery = true WHERE code = \(plain.code)") == "23514")
       #expect(try await world.scalar("SELECT auto_recovery::int FROM connectors WHERE code = \(plain.code)") == 0)
 
       let signed = try await TestBank.hmac(world, signedStatements: true)
